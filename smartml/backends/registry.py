@@ -1,0 +1,63 @@
+"""Finding backends: the built-in ones and those plugged in through entry points."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from smartml.backends.base import Backend
+from smartml.errors import BackendUnavailableError, SmartMLError
+from smartml.settings import Settings
+
+ENTRY_POINT_GROUP = "smartml.backends"
+
+BUILTIN: dict[str, str] = {
+    "google": "smartml.backends.google:GoogleBackend",
+    "local": "smartml.backends.local:LocalBackend",
+}
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """Where a backend class lives; importing it is deferred until it is used."""
+
+    name: str
+    target: str  # "package.module:ClassName"
+    origin: str  # "builtin" or the distribution that registered it
+
+    def load(self) -> type[Backend]:
+        module_name, _, attr = self.target.partition(":")
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except Exception as exc:
+            raise BackendUnavailableError(
+                self.name, f"cannot import {self.target}: {exc}",
+                hint=f"reinstall the package that provides it ({self.origin})",
+            ) from exc
+        if not (isinstance(obj, type) and issubclass(obj, Backend)):
+            raise SmartMLError(f"{self.target} is not a smartml Backend subclass")
+        return obj
+
+
+def discover() -> dict[str, BackendSpec]:
+    """Every backend known here: built-ins first, then the entry-point group."""
+    specs = {name: BackendSpec(name, target, "builtin") for name, target in BUILTIN.items()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in specs:
+            continue  # a plug-in cannot shadow a built-in
+        dist = ep.dist.name if ep.dist is not None else "unknown distribution"
+        specs[ep.name] = BackendSpec(ep.name, ep.value, dist)
+    return specs
+
+
+def create(name: str, settings: Settings) -> Backend:
+    """Instantiate the backend called ``name``."""
+    specs = discover()
+    spec = specs.get(name)
+    if spec is None:
+        raise BackendUnavailableError(
+            name, "no backend of that name is installed",
+            hint=f"known backends: {', '.join(sorted(specs))}",
+        )
+    return spec.load()(settings)

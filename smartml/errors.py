@@ -1,0 +1,102 @@
+"""The smartml error hierarchy.
+
+Every failure that reaches a user is a :class:`SmartMLError`. Exceptions from Google's
+client libraries and from model engines are wrapped, with the original kept as
+``__cause__`` so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SmartMLError(Exception):
+    """Base class of every error smartml raises."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\nHow to fix: {hint}")
+
+
+class InvalidInputError(SmartMLError, ValueError):
+    """The input (image, audio, video or text) is missing, malformed or out of bounds."""
+
+
+class UnsupportedCapabilityError(SmartMLError):
+    """No backend in the chain serves the capability that was asked for."""
+
+    def __init__(self, capability: str, *, supported_by: list[str] | None = None,
+                 message: str | None = None) -> None:
+        self.capability = capability
+        self.supported_by = supported_by or []
+        hint = (
+            f"use a backend that serves it: {', '.join(self.supported_by)}"
+            if self.supported_by
+            else "no installed backend serves it; see `smartml backends`"
+        )
+        super().__init__(message or f"{capability!r} is not supported here", hint=hint)
+
+
+class BackendUnavailableError(SmartMLError):
+    """A backend can't run on this machine: no credentials, a package or model missing."""
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        self.backend = backend
+        super().__init__(f"backend {backend!r} is unavailable: {message}", hint=hint)
+
+
+class BackendError(SmartMLError):
+    """A backend failed while serving a call (after its own retries)."""
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None,
+                 retryable: bool = False) -> None:
+        self.backend = backend
+        self.retryable = retryable
+        super().__init__(f"{backend}: {message}", hint=hint)
+
+
+class QuotaExceededError(BackendError):
+    """The backend refused the call for quota or rate reasons (RESOURCE_EXHAUSTED, 429)."""
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(backend, message, hint=hint, retryable=True)
+
+
+class BackendTimeoutError(BackendError, TimeoutError):
+    """The call did not finish within its time budget."""
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(backend, message, hint=hint, retryable=True)
+
+
+class AllBackendsFailedError(SmartMLError):
+    """Every backend of a fallback chain failed; ``errors`` says why, backend by backend."""
+
+    def __init__(self, capability: str, errors: dict[str, SmartMLError]) -> None:
+        self.capability = capability
+        self.errors = errors
+        lines = "\n".join(f"  - {name}: {err.message}" for name, err in errors.items())
+        super().__init__(f"no backend could serve {capability!r}:\n{lines}",
+                         hint="see each backend's reason above; `smartml backends` lists them")
+
+
+class ItemError(BaseModel):
+    """The record of one failed item in batch work (one image of many, one file of a folder)."""
+
+    index: int | None = None
+    source: str | None = None
+    error_type: str = Field(description="The smartml error class name")
+    message: str
+    backend: str | None = None
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, *, index: int | None = None,
+                       source: str | None = None) -> ItemError:
+        return cls(
+            index=index,
+            source=source,
+            error_type=type(exc).__name__,
+            message=getattr(exc, "message", str(exc)),
+            backend=getattr(exc, "backend", None),
+        )

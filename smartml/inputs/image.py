@@ -1,0 +1,116 @@
+"""Image input: path, bytes, gs:// URI, URL, PIL image or numpy array."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from smartml.errors import InvalidInputError
+from smartml.inputs._source import Media, Signature
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL.Image import Image as PILImage
+
+DEFAULT_MAX_PIXELS = 80_000_000
+
+
+class Image(Media):
+    """An image to annotate. Decoding is lazy; dimensions are checked on creation."""
+
+    kind: ClassVar[str] = "image"
+    max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
+    signatures: ClassVar[tuple[Signature, ...]] = (
+        Signature("jpeg", b"\xff\xd8\xff"),
+        Signature("png", b"\x89PNG\r\n\x1a\n"),
+        Signature("gif", b"GIF87a"),
+        Signature("gif", b"GIF89a"),
+        Signature("webp", b"RIFF", also=(8, b"WEBP")),
+        Signature("bmp", b"BM"),
+        Signature("tiff", b"II*\x00"),
+        Signature("tiff", b"MM\x00*"),
+        Signature("ico", b"\x00\x00\x01\x00"),
+    )
+
+    def __init__(self, data: bytes | None = None, *, uri: str | None = None,
+                 source: str = "<bytes>", format: str = "") -> None:
+        super().__init__(data, uri=uri, source=source, format=format)
+        self._pil: PILImage | None = None
+        self.width = 0
+        self.height = 0
+
+    def validate(self) -> None:
+        from PIL import Image as PILModule
+
+        try:
+            with PILModule.open(io.BytesIO(self.require_bytes("local"))) as im:
+                self.width, self.height = im.size
+        except Exception as exc:
+            raise InvalidInputError(f"{self.source} is not a readable image: {exc}") from exc
+        if self.width * self.height > self.max_pixels:
+            raise InvalidInputError(
+                f"{self.source} is {self.width}x{self.height} pixels, over the limit of "
+                f"{self.max_pixels / 1e6:.0f} megapixels",
+                hint="downscale the image first",
+            )
+
+    def pil(self) -> PILImage:
+        """The decoded RGB image (decoded once)."""
+        if self._pil is None:
+            from PIL import Image as PILModule
+
+            try:
+                with PILModule.open(io.BytesIO(self.require_bytes("local"))) as im:
+                    self._pil = im.convert("RGB")
+            except InvalidInputError:
+                raise
+            except Exception as exc:
+                raise InvalidInputError(f"cannot decode image {self.source}: {exc}") from exc
+        return self._pil
+
+    def numpy(self) -> np.ndarray[Any, Any]:
+        """The decoded image as an ``H x W x 3`` uint8 RGB array."""
+        import numpy as np
+
+        return np.asarray(self.pil())
+
+    @classmethod
+    def from_pil(cls, image: PILImage) -> Image:
+        buf = io.BytesIO()
+        rgb = image if image.mode in ("RGB", "L", "RGBA") else image.convert("RGB")
+        rgb.save(buf, format="PNG")
+        return cls.from_bytes(buf.getvalue(), source=f"<PIL {image.width}x{image.height}>")
+
+    @classmethod
+    def from_numpy(cls, array: np.ndarray[Any, Any]) -> Image:
+        import numpy as np
+        from PIL import Image as PILModule
+
+        if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+            raise InvalidInputError(
+                f"an image array must be HxW, HxWx3 or HxWx4, got shape {array.shape}")
+        if array.size == 0:
+            raise InvalidInputError("the image array is empty")
+        if array.dtype != np.uint8:
+            if np.issubdtype(array.dtype, np.floating) and float(np.nanmax(array)) <= 1.0:
+                array = array * 255.0
+            array = np.clip(np.nan_to_num(array), 0, 255).astype(np.uint8)
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[:, :, 0]
+        return cls.from_pil(PILModule.fromarray(array))
+
+    @classmethod
+    def _coerce_other(cls, value: object) -> Image | None:
+        try:
+            from PIL.Image import Image as PILImage
+        except ImportError:  # pragma: no cover - pillow is a core dependency
+            return None
+        if isinstance(value, PILImage):
+            return cls.from_pil(value)
+        if type(value).__module__ == "numpy" and hasattr(value, "ndim"):
+            return cls.from_numpy(value)  # type: ignore[arg-type]
+        return None
+
+    @classmethod
+    def _other_kinds(cls) -> str:
+        return ", a PIL image or a numpy array"

@@ -1,0 +1,36 @@
+"""Text-to-speech results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from smartml.results.common import Model, Result
+
+AUDIO_FORMATS = ("wav", "mp3", "ogg_opus", "ogg_vorbis", "flac")
+
+
+class SynthesizedSpeech(Result):
+    """Synthesized audio (encoded bytes in ``audio_format``) and its properties."""
+
+    audio: bytes = Field(repr=False)
+    audio_format: str = "wav"
+    sample_rate: int = Field(gt=0)
+    duration: float = Field(ge=0.0, description="Seconds")
+    voice: str = ""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the audio bytes to ``path`` and return it."""
+        p = Path(path)
+        p.write_bytes(self.audio)
+        return p
+
+
+class Voice(Model):
+    name: str
+    language_codes: list[str] = Field(default_factory=list)
+    gender: str = "NEUTRAL"
+    natural_sample_rate: int | None = None
+    backend: str = ""
+    engine: str = ""
