@@ -6,6 +6,8 @@ import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from pydantic import BaseModel, Field
+
 from smartml.backends.base import Backend
 from smartml.errors import BackendUnavailableError, SmartMLError
 from smartml.settings import Settings
@@ -61,3 +63,45 @@ def create(name: str, settings: Settings) -> Backend:
             hint=f"known backends: {', '.join(sorted(specs))}",
         )
     return spec.load()(settings)
+
+
+class BackendInfo(BaseModel):
+    """What ``smartml backends`` shows for one backend."""
+
+    name: str
+    origin: str
+    target: str
+    description: str = ""
+    capabilities: list[str] = Field(default_factory=list)
+    usable: bool
+    reason: str = ""
+    hint: str = ""
+    unusable_capabilities: dict[str, str] = Field(default_factory=dict)
+
+
+def describe(settings: Settings) -> list[BackendInfo]:
+    """Every backend, what it serves, and whether it is usable here (and if not, why)."""
+    infos = []
+    for spec in discover().values():
+        try:
+            backend = spec.load()(settings)
+            caps = sorted(backend.capabilities(), key=lambda c: c.value)
+            overall = backend.availability()
+            per_cap = {c.value: backend.availability(c) for c in caps}
+        except SmartMLError as exc:
+            infos.append(BackendInfo(name=spec.name, origin=spec.origin, target=spec.target,
+                                     usable=False, reason=exc.message, hint=exc.hint or ""))
+            continue
+        except Exception as exc:  # a broken plug-in must not break the listing
+            infos.append(BackendInfo(name=spec.name, origin=spec.origin, target=spec.target,
+                                     usable=False, reason=f"{type(exc).__name__}: {exc}"))
+            continue
+        infos.append(BackendInfo(
+            name=spec.name, origin=spec.origin, target=spec.target,
+            description=backend.description,
+            capabilities=[c.value for c in caps],
+            usable=overall.usable and any(a.usable for a in per_cap.values()),
+            reason=overall.reason, hint=overall.hint,
+            unusable_capabilities={c: a.reason for c, a in per_cap.items() if not a.usable},
+        ))
+    return infos

@@ -29,6 +29,7 @@ from smartml.results import (
     Transcript,
     Translation,
     VideoAnnotation,
+    VoicesResult,
 )
 
 R = TypeVar("R", bound=Result)
@@ -185,3 +186,9 @@ class TranslateTask(Task[Translation]):
     text: str
     target: str
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class VoicesTask(Task[VoicesResult]):
+    capability: ClassVar[Capability] = Capability.TTS_VOICES
+    language: str | None = None

@@ -45,14 +45,19 @@ class Image(Media):
         try:
             with PILModule.open(io.BytesIO(self.require_bytes("local"))) as im:
                 self.width, self.height = im.size
+        except PILModule.DecompressionBombError:
+            self.width = self.height = 0
+            raise self._too_many_pixels("more pixels than Pillow allows") from None
         except Exception as exc:
             raise InvalidInputError(f"{self.source} is not a readable image: {exc}") from exc
         if self.width * self.height > self.max_pixels:
-            raise InvalidInputError(
-                f"{self.source} is {self.width}x{self.height} pixels, over the limit of "
-                f"{self.max_pixels / 1e6:.0f} megapixels",
-                hint="downscale the image first",
-            )
+            raise self._too_many_pixels(f"{self.width}x{self.height} pixels")
+
+    def _too_many_pixels(self, what: str) -> InvalidInputError:
+        return InvalidInputError(
+            f"{self.source} has {what}, over the limit of {self.max_pixels / 1e6:.0f} megapixels",
+            hint="downscale the image first",
+        )
 
     def pil(self) -> PILImage:
         """The decoded RGB image (decoded once)."""

@@ -19,7 +19,7 @@ from smartml.results.language import (
 )
 from smartml.results.speech import Alternative, SpeakerTurn, Transcript, WordInfo
 from smartml.results.translate import Translation
-from smartml.results.tts import SynthesizedSpeech, Voice
+from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 from smartml.results.video import (
     ExplicitFrame,
     LabelSegment,
@@ -61,5 +61,5 @@ __all__ = [
     "Result", "SafeSearchResult", "Sentence", "Sentiment", "SentimentResult", "SpeakerTurn",
     "SyntaxResult", "SyntaxSentence", "SynthesizedSpeech", "TextResult", "TimeSegment", "Token",
     "TrackedFrame", "Transcript", "Translation", "VideoAnnotation", "VideoLabel", "VideoText",
-    "Voice", "WebDetection", "WebEntity", "Word", "WordInfo",
+    "Voice", "VoicesResult", "WebDetection", "WebEntity", "Word", "WordInfo",
 ]

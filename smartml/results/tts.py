@@ -34,3 +34,9 @@ class Voice(Model):
     natural_sample_rate: int | None = None
     backend: str = ""
     engine: str = ""
+
+
+class VoicesResult(Result):
+    """The voices a backend offers (``client.tts.voices()`` returns ``.voices``)."""
+
+    voices: list[Voice] = Field(default_factory=list)

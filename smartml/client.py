@@ -1,0 +1,137 @@
+"""``SmartML`` and ``AsyncSmartML``: one client, any backend, the same results.
+
+    client = SmartML(backend="local")                 # or "google", or ["google", "local"]
+    client.language.sentiment("I love it").score      # > 0
+
+The async client is the core; the sync client runs it on a private loop thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from pydantic import ValidationError
+
+from smartml._router import BackendChoice, BackendRef, Router
+from smartml._sync import LoopThread, blocking
+from smartml.backends.registry import BackendInfo, describe
+from smartml.backends.tasks import TranslateTask
+from smartml.errors import InvalidInputError, SmartMLError
+from smartml.namespaces._base import Core
+from smartml.namespaces.language import AsyncLanguage, Language
+from smartml.namespaces.speech import TTS, AsyncSpeech, AsyncTTS, Speech
+from smartml.namespaces.video import AsyncVideo, VideoNamespace
+from smartml.namespaces.vision import AsyncVision, Vision
+from smartml.results import Translation
+from smartml.settings import Settings
+
+
+def _settings(backend: BackendChoice, models: Mapping[str, str] | None, offline: bool | None,
+              google_endpoint: str | None, settings: Settings | None,
+              options: dict[str, Any]) -> tuple[Settings, list[BackendRef] | None]:
+    """Merge constructor arguments over ``SMARTML_*`` variables."""
+    chain: list[BackendRef] | None = None
+    if backend is not None:
+        chain = [backend] if isinstance(backend, str) or not hasattr(backend, "__iter__") \
+            else list(backend)  # type: ignore[arg-type]
+    overrides: dict[str, Any] = dict(options)
+    for key, value in (("models", dict(models) if models is not None else None),
+                       ("offline", offline), ("google_endpoint", google_endpoint)):
+        if value is not None:
+            overrides[key] = value
+    if chain is not None and all(isinstance(ref, str) for ref in chain):
+        overrides["backend"] = chain
+    try:
+        merged = (settings.model_copy(update=overrides) if settings is not None
+                  else Settings(**overrides))
+    except ValidationError as exc:
+        raise SmartMLError(f"invalid smartml settings: {exc}") from None
+    return merged, chain
+
+
+class AsyncSmartML:
+    """The async client. Use ``async with AsyncSmartML(...) as client:`` or ``aclose()``."""
+
+    def __init__(self, backend: BackendChoice = None, *,
+                 models: Mapping[str, str] | None = None, offline: bool | None = None,
+                 google_endpoint: str | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
+        self.settings, chain = _settings(backend, models, offline, google_endpoint, settings,
+                                         options)
+        router = Router(self.settings, chain if chain is not None else self.settings.backend)
+        self._core = Core(self.settings, router)
+        self.vision = AsyncVision(self._core)
+        self.video = AsyncVideo(self._core)
+        self.language = AsyncLanguage(self._core)
+        self.speech = AsyncSpeech(self._core)
+        self.tts = AsyncTTS(self._core)
+
+    @property
+    def backend(self) -> list[str]:
+        """The default backend chain of this client."""
+        return list(self._core.router.default_chain)
+
+    async def translate(self, text: str, target: str = "fr", source: str | None = None, *,
+                        backend: BackendChoice = None) -> Translation:
+        """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected."""
+        if not target or not isinstance(target, str):
+            raise InvalidInputError("a target language code is needed, e.g. target='fr'")
+        task = TranslateTask(text=self._core.text(text), target=target, source=source)
+        return await self._core.run(task, backend)
+
+    def backends(self) -> list[BackendInfo]:
+        """Every installed backend, what it serves and whether it is usable here."""
+        return describe(self.settings)
+
+    async def aclose(self) -> None:
+        await self._core.router.aclose()
+
+    async def __aenter__(self) -> AsyncSmartML:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+
+class SmartML:
+    """The sync client: the same API as :class:`AsyncSmartML`, blocking."""
+
+    def __init__(self, backend: BackendChoice = None, *,
+                 models: Mapping[str, str] | None = None, offline: bool | None = None,
+                 google_endpoint: str | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
+        self._async = AsyncSmartML(backend, models=models, offline=offline,
+                                   google_endpoint=google_endpoint, settings=settings,
+                                   **options)
+        self._loop = LoopThread()
+        self.settings = self._async.settings
+        self.vision = Vision(self._async.vision, self._loop)
+        self.video = VideoNamespace(self._async.video, self._loop)
+        self.language = Language(self._async.language, self._loop)
+        self.speech = Speech(self._async.speech, self._loop)
+        self.tts = TTS(self._async.tts, self._loop)
+
+    translate = blocking(AsyncSmartML.translate)
+
+    @property
+    def backend(self) -> list[str]:
+        """The default backend chain of this client."""
+        return self._async.backend
+
+    def backends(self) -> list[BackendInfo]:
+        """Every installed backend, what it serves and whether it is usable here."""
+        return self._async.backends()
+
+    def close(self) -> None:
+        self._loop.run(self._async.aclose())
+        self._loop.close()
+
+    def __enter__(self) -> SmartML:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,51 @@
+"""What every namespace shares: input validation and running a task on the chain."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypeVar
+
+from smartml._router import BackendChoice, Router
+from smartml._sync import LoopThread
+from smartml.backends.tasks import R, Task
+from smartml.inputs import coerce_text
+from smartml.inputs._source import Media
+from smartml.settings import Settings
+
+MediaT = TypeVar("MediaT", bound=Media)
+
+
+class Core:
+    """The state one client holds: settings and the router with its backends."""
+
+    def __init__(self, settings: Settings, router: Router) -> None:
+        self.settings = settings
+        self.router = router
+
+    def text(self, value: object) -> str:
+        return coerce_text(value, max_bytes=self.settings.max_text_bytes)
+
+    async def media(self, kind: type[MediaT], value: object) -> MediaT:
+        """Load and validate an image/audio/video off the event loop (files, URLs)."""
+        if isinstance(value, kind):
+            return value
+        return await asyncio.to_thread(kind.coerce, value, max_bytes=self.settings.max_input_bytes,
+                                       timeout=self.settings.fetch_timeout)
+
+    async def run(self, task: Task[R], backend: BackendChoice) -> R:
+        return await self.router.run(task, backend)
+
+
+class AsyncNamespace:
+    """Base of the async namespaces (``client.vision``, ``client.language``...)."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+
+class SyncNamespace:
+    """Base of the sync twins; their methods are ``blocking(AsyncTwin.method)``."""
+
+    def __init__(self, async_namespace: AsyncNamespace, loop: LoopThread) -> None:
+        self._async = async_namespace
+        self._loop = loop
