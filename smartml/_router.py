@@ -86,8 +86,9 @@ class Router:
                 raise
             except SmartMLError as exc:
                 errors[name] = exc
-                attempts.append(Attempt(backend=name, error_type=type(exc).__name__,
-                                        message=exc.message))
+                attempts.append(
+                    Attempt(backend=name, error_type=type(exc).__name__, message=exc.message)
+                )
                 continue
             result.attempts = attempts
             return result
@@ -95,29 +96,34 @@ class Router:
             raise next(iter(errors.values()))
         unsupported = [e for e in errors.values() if isinstance(e, UnsupportedCapabilityError)]
         if len(unsupported) == len(errors):
-            raise UnsupportedCapabilityError(task.capability.value,
-                                             supported_by=self._servers(task))
+            raise UnsupportedCapabilityError(
+                task.capability.value, supported_by=self._servers(task)
+            )
         raise AllBackendsFailedError(task.capability.value, errors)
 
     async def _try(self, name: str, task: Task[R], *, skip_if_cooling: bool) -> R:
         left = self.cooling_down(name)
         if skip_if_cooling and left > 0:
             raise BackendUnavailableError(
-                name, f"cooling down for {left:.0f} s more after repeated failures")
+                name, f"cooling down for {left:.0f} s more after repeated failures"
+            )
         backend = self.backend(name)
         if not backend.serves(task.capability):
             raise UnsupportedCapabilityError(
                 task.capability.value,
                 message=f"backend {name!r} does not serve {task.capability.value!r}",
-                supported_by=self._servers(task))
+                supported_by=self._servers(task),
+            )
         backend.availability(task.capability).raise_if_unusable(name)
         try:
             result = await asyncio.wait_for(backend.run(task), self.settings.call_timeout)
         except asyncio.TimeoutError:
             self._failed(name)
             raise BackendTimeoutError(
-                name, f"no answer within {self.settings.call_timeout:g} s",
-                hint="raise SMARTML_CALL_TIMEOUT or check the backend") from None
+                name,
+                f"no answer within {self.settings.call_timeout:g} s",
+                hint="raise SMARTML_CALL_TIMEOUT or check the backend",
+            ) from None
         except (BackendError, BackendUnavailableError):
             self._failed(name)
             raise

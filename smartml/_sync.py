@@ -28,8 +28,7 @@ class LoopThread:
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="smartml-loop",
-                                          daemon=True)
+                thread = threading.Thread(target=loop.run_forever, name="smartml-loop", daemon=True)
                 thread.start()
                 self._loop = loop
             return self._loop
@@ -62,8 +61,8 @@ def blocking(
 ) -> Callable[Concatenate[Blocking, P], T]:
     """Turn an async method of the async twin into the same method of the sync twin."""
 
-    @functools.wraps(method)
-    def call(self: Blocking, *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self: Blocking, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._loop.run(method(self._async, *args, **kwargs))
 
+    functools.update_wrapper(call, method)
     return call

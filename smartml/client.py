@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from smartml._router import BackendChoice, BackendRef, Router
 from smartml._sync import LoopThread, blocking
+from smartml.backends.base import Backend
 from smartml.backends.registry import BackendInfo, describe
 from smartml.backends.tasks import TranslateTask
 from smartml.errors import InvalidInputError, SmartMLError
@@ -28,24 +29,32 @@ from smartml.results import Translation
 from smartml.settings import Settings
 
 
-def _settings(backend: BackendChoice, models: Mapping[str, str] | None, offline: bool | None,
-              google_endpoint: str | None, settings: Settings | None,
-              options: dict[str, Any]) -> tuple[Settings, list[BackendRef] | None]:
+def _settings(
+    backend: BackendChoice,
+    models: Mapping[str, str] | None,
+    offline: bool | None,
+    google_endpoint: str | None,
+    settings: Settings | None,
+    options: dict[str, Any],
+) -> tuple[Settings, list[BackendRef] | None]:
     """Merge constructor arguments over ``SMARTML_*`` variables."""
     chain: list[BackendRef] | None = None
     if backend is not None:
-        chain = [backend] if isinstance(backend, str) or not hasattr(backend, "__iter__") \
-            else list(backend)  # type: ignore[arg-type]
+        chain = [backend] if isinstance(backend, str | Backend) else list(backend)
     overrides: dict[str, Any] = dict(options)
-    for key, value in (("models", dict(models) if models is not None else None),
-                       ("offline", offline), ("google_endpoint", google_endpoint)):
+    for key, value in (
+        ("models", dict(models) if models is not None else None),
+        ("offline", offline),
+        ("google_endpoint", google_endpoint),
+    ):
         if value is not None:
             overrides[key] = value
     if chain is not None and all(isinstance(ref, str) for ref in chain):
         overrides["backend"] = chain
     try:
-        merged = (settings.model_copy(update=overrides) if settings is not None
-                  else Settings(**overrides))
+        merged = (
+            settings.model_copy(update=overrides) if settings is not None else Settings(**overrides)
+        )
     except ValidationError as exc:
         raise SmartMLError(f"invalid smartml settings: {exc}") from None
     return merged, chain
@@ -54,12 +63,19 @@ def _settings(backend: BackendChoice, models: Mapping[str, str] | None, offline:
 class AsyncSmartML:
     """The async client. Use ``async with AsyncSmartML(...) as client:`` or ``aclose()``."""
 
-    def __init__(self, backend: BackendChoice = None, *,
-                 models: Mapping[str, str] | None = None, offline: bool | None = None,
-                 google_endpoint: str | None = None, settings: Settings | None = None,
-                 **options: Any) -> None:
-        self.settings, chain = _settings(backend, models, offline, google_endpoint, settings,
-                                         options)
+    def __init__(
+        self,
+        backend: BackendChoice = None,
+        *,
+        models: Mapping[str, str] | None = None,
+        offline: bool | None = None,
+        google_endpoint: str | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> None:
+        self.settings, chain = _settings(
+            backend, models, offline, google_endpoint, settings, options
+        )
         router = Router(self.settings, chain if chain is not None else self.settings.backend)
         self._core = Core(self.settings, router)
         self.vision = AsyncVision(self._core)
@@ -73,8 +89,14 @@ class AsyncSmartML:
         """The default backend chain of this client."""
         return list(self._core.router.default_chain)
 
-    async def translate(self, text: str, target: str = "fr", source: str | None = None, *,
-                        backend: BackendChoice = None) -> Translation:
+    async def translate(
+        self,
+        text: str,
+        target: str = "fr",
+        source: str | None = None,
+        *,
+        backend: BackendChoice = None,
+    ) -> Translation:
         """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected."""
         if not target or not isinstance(target, str):
             raise InvalidInputError("a target language code is needed, e.g. target='fr'")
@@ -91,21 +113,36 @@ class AsyncSmartML:
     async def __aenter__(self) -> AsyncSmartML:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
 
 class SmartML:
     """The sync client: the same API as :class:`AsyncSmartML`, blocking."""
 
-    def __init__(self, backend: BackendChoice = None, *,
-                 models: Mapping[str, str] | None = None, offline: bool | None = None,
-                 google_endpoint: str | None = None, settings: Settings | None = None,
-                 **options: Any) -> None:
-        self._async = AsyncSmartML(backend, models=models, offline=offline,
-                                   google_endpoint=google_endpoint, settings=settings,
-                                   **options)
+    def __init__(
+        self,
+        backend: BackendChoice = None,
+        *,
+        models: Mapping[str, str] | None = None,
+        offline: bool | None = None,
+        google_endpoint: str | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> None:
+        self._async = AsyncSmartML(
+            backend,
+            models=models,
+            offline=offline,
+            google_endpoint=google_endpoint,
+            settings=settings,
+            **options,
+        )
         self._loop = LoopThread()
         self.settings = self._async.settings
         self.vision = Vision(self._async.vision, self._loop)
@@ -132,6 +169,10 @@ class SmartML:
     def __enter__(self) -> SmartML:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -26,8 +26,9 @@ class InvalidInputError(SmartMLError, ValueError):
 class UnsupportedCapabilityError(SmartMLError):
     """No backend in the chain serves the capability that was asked for."""
 
-    def __init__(self, capability: str, *, supported_by: list[str] | None = None,
-                 message: str | None = None) -> None:
+    def __init__(
+        self, capability: str, *, supported_by: list[str] | None = None, message: str | None = None
+    ) -> None:
         self.capability = capability
         self.supported_by = supported_by or []
         hint = (
@@ -49,8 +50,9 @@ class BackendUnavailableError(SmartMLError):
 class BackendError(SmartMLError):
     """A backend failed while serving a call (after its own retries)."""
 
-    def __init__(self, backend: str, message: str, *, hint: str | None = None,
-                 retryable: bool = False) -> None:
+    def __init__(
+        self, backend: str, message: str, *, hint: str | None = None, retryable: bool = False
+    ) -> None:
         self.backend = backend
         self.retryable = retryable
         super().__init__(f"{backend}: {message}", hint=hint)
@@ -77,8 +79,10 @@ class AllBackendsFailedError(SmartMLError):
         self.capability = capability
         self.errors = errors
         lines = "\n".join(f"  - {name}: {err.message}" for name, err in errors.items())
-        super().__init__(f"no backend could serve {capability!r}:\n{lines}",
-                         hint="see each backend's reason above; `smartml backends` lists them")
+        super().__init__(
+            f"no backend could serve {capability!r}:\n{lines}",
+            hint="see each backend's reason above; `smartml backends` lists them",
+        )
 
 
 class ItemError(BaseModel):
@@ -91,8 +95,9 @@ class ItemError(BaseModel):
     backend: str | None = None
 
     @classmethod
-    def from_exception(cls, exc: BaseException, *, index: int | None = None,
-                       source: str | None = None) -> ItemError:
+    def from_exception(
+        cls, exc: BaseException, *, index: int | None = None, source: str | None = None
+    ) -> ItemError:
         return cls(
             index=index,
             source=source,

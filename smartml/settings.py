@@ -15,31 +15,37 @@ class Settings(BaseSettings):
     (``{"sentiment": "<hf id or dir>"}``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="SMARTML_", extra="forbid",
-                                      validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="SMARTML_", extra="forbid", validate_default=True)
 
     backend: Annotated[list[str], NoDecode] = Field(
-        default=["local"], description="Backend name or fallback chain")
-    offline: bool = Field(default=False,
-                          description="Never touch the network (local models, HF hub)")
-    models: dict[str, str] = Field(default_factory=dict,
-                                   description="Per-task model override: HF id or directory")
-    trust_remote_code: bool = Field(default=False,
-                                    description="Allow HF models that ship their own code")
+        default=["local"], description="Backend name or fallback chain"
+    )
+    offline: bool = Field(
+        default=False, description="Never touch the network (local models, HF hub)"
+    )
+    models: dict[str, str] = Field(
+        default_factory=dict, description="Per-task model override: HF id or directory"
+    )
+    trust_remote_code: bool = Field(
+        default=False, description="Allow HF models that ship their own code"
+    )
 
     google_endpoint: str | None = Field(default=None, description="host:port of a Google API")
     google_project: str | None = None
-    google_credentials: str | None = Field(default=None,
-                                           description="Path to a service-account JSON file")
+    google_credentials: str | None = Field(
+        default=None, description="Path to a service-account JSON file"
+    )
     google_api_key: SecretStr | None = None
-    google_retry_timeout: float = Field(default=60.0, gt=0,
-                                        description="Total seconds for one call with retries")
+    google_retry_timeout: float = Field(
+        default=60.0, gt=0, description="Total seconds for one call with retries"
+    )
     google_retry_initial: float = Field(default=0.2, gt=0)
     google_retry_maximum: float = Field(default=10.0, gt=0)
 
     call_timeout: float = Field(default=600.0, gt=0, description="Bound on any one call")
-    cooldown_failures: int = Field(default=3, ge=1,
-                                   description="Consecutive failures before a cool-down")
+    cooldown_failures: int = Field(
+        default=3, ge=1, description="Consecutive failures before a cool-down"
+    )
     cooldown_seconds: float = Field(default=60.0, ge=0)
 
     max_input_bytes: int = Field(default=200 * 1024 * 1024, gt=0)

@@ -17,8 +17,14 @@ class EchoBackend(Backend):
     name = "echo"
     description = "test backend"
 
-    def __init__(self, settings: Settings | None = None, *, name: str | None = None,
-                 error: Exception | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        name: str | None = None,
+        error: Exception | None = None,
+        delay: float = 0.0,
+    ) -> None:
         super().__init__(settings)
         if name:
             self.name = name  # type: ignore[misc]
@@ -36,9 +42,12 @@ class EchoBackend(Backend):
         if self.error is not None:
             raise self.error
         score = 0.5 if "good" in task.text else -0.5
-        return SentimentResult(score=score, magnitude=abs(score), model="echo-1",
-                               sentences=[Sentence(text=task.text, score=score,
-                                                   magnitude=abs(score))])
+        return SentimentResult(
+            score=score,
+            magnitude=abs(score),
+            model="echo-1",
+            sentences=[Sentence(text=task.text, score=score, magnitude=abs(score))],
+        )
 
     async def detect(self, task: DetectLanguageTask) -> LanguageResult:
         self.calls += 1

@@ -59,8 +59,15 @@ def test_image_from_every_kind_of_source(tmp_path: Path) -> None:
     path = tmp_path / "red.png"
     path.write_bytes(png_bytes())
     array = np.zeros((6, 8, 3), dtype=np.uint8)
-    for value in (str(path), path, png_bytes(), PILImage.new("RGB", (8, 6)), array,
-                  array.astype(np.float32) / 255.0, array[:, :, 0]):
+    for value in (
+        str(path),
+        path,
+        png_bytes(),
+        PILImage.new("RGB", (8, 6)),
+        array,
+        array.astype(np.float32) / 255.0,
+        array[:, :, 0],
+    ):
         image = Image.coerce(value)
         assert (image.width, image.height) == (8, 6)
         assert image.numpy().shape == (6, 8, 3)
@@ -80,8 +87,10 @@ def test_gs_uri_is_kept_for_google_and_refused_locally() -> None:
     [
         (lambda p: p / "missing.jpg", "not found"),
         (lambda p: _write(p / "empty.jpg", b""), "empty"),
-        (lambda p: _write(p / "notes.jpg", b"just some text, not a picture\n"),
-         "not a supported image"),
+        (
+            lambda p: _write(p / "notes.jpg", b"just some text, not a picture\n"),
+            "not a supported image",
+        ),
         (lambda p: _write(p / "huge.png", forged_png(30000, 30000)), "megapixels"),
         (lambda p: p, "not a file"),
     ],
@@ -102,9 +111,13 @@ def test_truncated_jpeg_fails_clearly_when_decoded() -> None:
 
 
 def test_wrong_types_and_shapes() -> None:
-    for value, message in ((None, "got None"), (42, "cannot use a int"),
-                           (np.zeros((2, 2, 7), np.uint8), "shape"),
-                           (np.zeros((0, 0, 3), np.uint8), "empty"), ("  ", "empty")):
+    for value, message in (
+        (None, "got None"),
+        (42, "cannot use a int"),
+        (np.zeros((2, 2, 7), np.uint8), "shape"),
+        (np.zeros((0, 0, 3), np.uint8), "empty"),
+        ("  ", "empty"),
+    ):
         with pytest.raises(InvalidInputError, match=message):
             Image.coerce(value)
 
@@ -121,7 +134,7 @@ def test_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
 @pytest.fixture
 def http_server() -> Iterator[str]:
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/slow":
                 time.sleep(3)
             body = png_bytes() if self.path != "/big" else b"\x89PNG\r\n\x1a\n" + b"0" * 50_000
@@ -206,7 +219,7 @@ def test_bad_text_is_refused_before_any_backend(value: object, message: str) -> 
 
 def test_text_helpers(tmp_path: Path) -> None:
     assert coerce_text("héllo".encode()) == "héllo"
-    path = _write(tmp_path / "t.txt", "Bonjour".encode())
+    path = _write(tmp_path / "t.txt", b"Bonjour")
     assert read_text(path) == "Bonjour"
     with pytest.raises(InvalidInputError, match="not found"):
         read_text(tmp_path / "nope.txt")

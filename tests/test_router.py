@@ -74,15 +74,17 @@ def test_invalid_input_is_not_a_reason_to_fall_back(call: Callable[..., Any]) ->
 
 
 def test_unsupported_capability_skips_to_a_backend_that_serves_it() -> None:
-    with SmartML(backend=[EchoBackend(name="first"), EchoBackend(name="second")]) as client:
-        with pytest.raises(UnsupportedCapabilityError) as info:
-            client.language.entities("Barack Obama")
+    chain = [EchoBackend(name="first"), EchoBackend(name="second")]
+    with SmartML(backend=chain) as client, pytest.raises(UnsupportedCapabilityError) as info:
+        client.language.entities("Barack Obama")
     assert "language.entities" in str(info.value)
 
 
 def test_all_failing_lists_every_reason() -> None:
-    chain = [EchoBackend(name="a", error=BackendError("a", "boom")),
-             EchoBackend(name="b", error=BackendUnavailableError("b", "no model"))]
+    chain = [
+        EchoBackend(name="a", error=BackendError("a", "boom")),
+        EchoBackend(name="b", error=BackendUnavailableError("b", "no model")),
+    ]
     with pytest.raises(AllBackendsFailedError) as info:
         sentiment_sync(chain)
     assert set(info.value.errors) == {"a", "b"}
@@ -147,16 +149,16 @@ def test_sync_client_is_usable_from_threads() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with SmartML(backend=EchoBackend()) as client, ThreadPoolExecutor(4) as pool:
-        scores = list(pool.map(lambda t: client.language.sentiment(t).score,
-                               ["good"] * 20 + ["bad"] * 20))
+        scores = list(
+            pool.map(lambda t: client.language.sentiment(t).score, ["good"] * 20 + ["bad"] * 20)
+        )
     assert scores == [0.5] * 20 + [-0.5] * 20
 
 
 def test_results_round_trip_through_json() -> None:
     from smartml import SentimentResult
 
-    result = sentiment_sync([EchoBackend(name="x", error=BackendError("x", "down")),
-                             EchoBackend()])
+    result = sentiment_sync([EchoBackend(name="x", error=BackendError("x", "down")), EchoBackend()])
     again = SentimentResult.model_validate_json(result.model_dump_json())
     assert again == result.model_copy(update={"raw": None})
     assert again.attempts[0].backend == "x"

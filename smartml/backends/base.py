@@ -66,7 +66,7 @@ class Backend(ABC):
         """Cheap check (no model loading, no network) of whether a call could work here."""
         return Availability.ok()
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release channels, threads and models."""
 
     # ---- derived, not meant to be overridden --------------------------------------------

@@ -34,7 +34,8 @@ class BackendSpec:
             obj = getattr(importlib.import_module(module_name), attr)
         except Exception as exc:
             raise BackendUnavailableError(
-                self.name, f"cannot import {self.target}: {exc}",
+                self.name,
+                f"cannot import {self.target}: {exc}",
                 hint=f"reinstall the package that provides it ({self.origin})",
             ) from exc
         if not (isinstance(obj, type) and issubclass(obj, Backend)):
@@ -59,7 +60,8 @@ def create(name: str, settings: Settings) -> Backend:
     spec = specs.get(name)
     if spec is None:
         raise BackendUnavailableError(
-            name, "no backend of that name is installed",
+            name,
+            "no backend of that name is installed",
             hint=f"known backends: {', '.join(sorted(specs))}",
         )
     return spec.load()(settings)
@@ -89,19 +91,39 @@ def describe(settings: Settings) -> list[BackendInfo]:
             overall = backend.availability()
             per_cap = {c.value: backend.availability(c) for c in caps}
         except SmartMLError as exc:
-            infos.append(BackendInfo(name=spec.name, origin=spec.origin, target=spec.target,
-                                     usable=False, reason=exc.message, hint=exc.hint or ""))
+            infos.append(
+                BackendInfo(
+                    name=spec.name,
+                    origin=spec.origin,
+                    target=spec.target,
+                    usable=False,
+                    reason=exc.message,
+                    hint=exc.hint or "",
+                )
+            )
             continue
         except Exception as exc:  # a broken plug-in must not break the listing
-            infos.append(BackendInfo(name=spec.name, origin=spec.origin, target=spec.target,
-                                     usable=False, reason=f"{type(exc).__name__}: {exc}"))
+            infos.append(
+                BackendInfo(
+                    name=spec.name,
+                    origin=spec.origin,
+                    target=spec.target,
+                    usable=False,
+                    reason=f"{type(exc).__name__}: {exc}",
+                )
+            )
             continue
-        infos.append(BackendInfo(
-            name=spec.name, origin=spec.origin, target=spec.target,
-            description=backend.description,
-            capabilities=[c.value for c in caps],
-            usable=overall.usable and any(a.usable for a in per_cap.values()),
-            reason=overall.reason, hint=overall.hint,
-            unusable_capabilities={c: a.reason for c, a in per_cap.items() if not a.usable},
-        ))
+        infos.append(
+            BackendInfo(
+                name=spec.name,
+                origin=spec.origin,
+                target=spec.target,
+                description=backend.description,
+                capabilities=[c.value for c in caps],
+                usable=overall.usable and any(a.usable for a in per_cap.values()),
+                reason=overall.reason,
+                hint=overall.hint,
+                unusable_capabilities={c: a.reason for c, a in per_cap.items() if not a.usable},
+            )
+        )
     return infos

@@ -13,7 +13,7 @@ from smartml.cli._common import JsonOption, friendly_errors, out
 app = typer.Typer(
     name="smartml",
     help="One client for vision, video, language, speech, TTS and translation — "
-         "on Google Cloud or offline.",
+    "on Google Cloud or offline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -29,8 +29,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit")) -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit"
+    ),
+) -> None:
     """smartml command line."""
 
 
@@ -52,8 +55,9 @@ def backends(json: bool = JsonOption) -> None:
         if info.hint:
             notes.append(f"fix: {info.hint}")
         notes += [f"{cap}: {why}" for cap, why in info.unusable_capabilities.items()]
-        table.add_row(info.name, info.origin, usable, "\n".join(info.capabilities),
-                      "\n".join(notes))
+        table.add_row(
+            info.name, info.origin, usable, "\n".join(info.capabilities), "\n".join(notes)
+        )
     out.print(table)
 
 

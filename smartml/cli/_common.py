@@ -18,9 +18,12 @@ T = TypeVar("T")
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-BackendOption = typer.Option(None, "--backend", "-b",
-                             help="Backend or fallback chain, e.g. google,local "
-                                  "(default: SMARTML_BACKEND or local)")
+BackendOption = typer.Option(
+    None,
+    "--backend",
+    "-b",
+    help="Backend or fallback chain, e.g. google,local (default: SMARTML_BACKEND or local)",
+)
 JsonOption = typer.Option(False, "--json", help="Print the result model's JSON and nothing else")
 
 

@@ -26,8 +26,9 @@ from smartml.results import (
     SyntaxResult,
 )
 
-app = typer.Typer(help="Natural language: sentiment, entities, syntax, classify, detect.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Natural language: sentiment, entities, syntax, classify, detect.", no_args_is_help=True
+)
 
 TextArgument = typer.Argument(..., help="The text, '-' to read standard input, or @path")
 
@@ -40,8 +41,10 @@ def _provenance(result: Result) -> str:
 def _render(result: BaseModel) -> None:
     assert isinstance(result, Result)
     if isinstance(result, SentimentResult):
-        out.print(f"score [bold]{result.score:+.2f}[/]  magnitude {result.magnitude:.2f}  "
-                  f"language {result.language or '?'}")
+        out.print(
+            f"score [bold]{result.score:+.2f}[/]  magnitude {result.magnitude:.2f}  "
+            f"language {result.language or '?'}"
+        )
         table = Table("score", "magnitude", "sentence")
         for s in result.sentences:
             colour = "green" if s.score > 0.1 else "red" if s.score < -0.1 else "white"
@@ -50,8 +53,13 @@ def _render(result: BaseModel) -> None:
     elif isinstance(result, EntitiesResult):
         table = Table("name", "type", "salience", "mentions", "metadata")
         for e in result.entities:
-            table.add_row(e.name, e.type.value, f"{e.salience:.3f}", str(len(e.mentions)),
-                          " ".join(f"{k}={v}" for k, v in e.metadata.items()))
+            table.add_row(
+                e.name,
+                e.type.value,
+                f"{e.salience:.3f}",
+                str(len(e.mentions)),
+                " ".join(f"{k}={v}" for k, v in e.metadata.items()),
+            )
         out.print(table)
     elif isinstance(result, SyntaxResult):
         table = Table("#", "token", "pos", "lemma", "head", "dependency")
@@ -80,36 +88,43 @@ def _run(method: str, text: str, backend: str | None, as_json: bool, **kwargs: A
 
 
 @app.command()
-def sentiment(text: str = TextArgument, backend: str | None = BackendOption,
-              json: bool = JsonOption) -> None:
+def sentiment(
+    text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
+) -> None:
     """Document and per-sentence sentiment (score in [-1, 1], magnitude >= 0)."""
     _run("sentiment", text, backend, json)
 
 
 @app.command()
-def entities(text: str = TextArgument, backend: str | None = BackendOption,
-             json: bool = JsonOption) -> None:
+def entities(
+    text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
+) -> None:
     """Entities with type, salience and mentions."""
     _run("entities", text, backend, json)
 
 
 @app.command()
-def syntax(text: str = TextArgument, backend: str | None = BackendOption,
-           json: bool = JsonOption) -> None:
+def syntax(
+    text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
+) -> None:
     """Tokens with part of speech, lemma and dependency."""
     _run("syntax", text, backend, json)
 
 
 @app.command()
-def classify(text: str = TextArgument, backend: str | None = BackendOption,
-             json: bool = JsonOption,
-             max_results: int = typer.Option(5, "--max-results", min=1)) -> None:
+def classify(
+    text: str = TextArgument,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    max_results: int = typer.Option(5, "--max-results", min=1),
+) -> None:
     """Content categories as Google paths."""
     _run("classify", text, backend, json, max_results=max_results)
 
 
 @app.command()
-def detect(text: str = TextArgument, backend: str | None = BackendOption,
-           json: bool = JsonOption) -> None:
+def detect(
+    text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
+) -> None:
     """The language of the text."""
     _run("detect", text, backend, json)

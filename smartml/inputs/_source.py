@@ -44,8 +44,14 @@ class Media:
     kind: ClassVar[str] = "media"
     signatures: ClassVar[tuple[Signature, ...]] = ()
 
-    def __init__(self, data: bytes | None = None, *, uri: str | None = None,
-                 source: str = "<bytes>", format: str = "") -> None:
+    def __init__(
+        self,
+        data: bytes | None = None,
+        *,
+        uri: str | None = None,
+        source: str = "<bytes>",
+        format: str = "",
+    ) -> None:
         if (data is None) == (uri is None):
             raise InvalidInputError(f"{self.kind} needs either bytes or a gs:// URI")
         self.data = data
@@ -59,8 +65,13 @@ class Media:
 
     # ---- constructors -------------------------------------------------------------
     @classmethod
-    def from_bytes(cls: type[MediaT], data: bytes, *, source: str = "<bytes>",
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> MediaT:
+    def from_bytes(
+        cls: type[MediaT],
+        data: bytes,
+        *,
+        source: str = "<bytes>",
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> MediaT:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise InvalidInputError(f"{cls.kind} bytes expected, got {type(data).__name__}")
         data = bytes(data)
@@ -71,8 +82,7 @@ class Media:
         fmt = cls.sniff(data)
         if not fmt:
             raise InvalidInputError(
-                f"{source} is not a supported {cls.kind} file "
-                f"(starts with {data[:12]!r})",
+                f"{source} is not a supported {cls.kind} file (starts with {data[:12]!r})",
                 hint=f"supported {cls.kind} formats: {', '.join(cls.supported_formats())}",
             )
         media = cls(data, source=source, format=fmt)
@@ -80,8 +90,9 @@ class Media:
         return media
 
     @classmethod
-    def from_path(cls: type[MediaT], path: str | os.PathLike[str], *,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> MediaT:
+    def from_path(
+        cls: type[MediaT], path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> MediaT:
         p = Path(path).expanduser()
         if not p.exists():
             raise InvalidInputError(f"{cls.kind} file not found: {p}")
@@ -103,14 +114,25 @@ class Media:
         return cls(uri=uri, source=uri)
 
     @classmethod
-    def from_url(cls: type[MediaT], url: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 timeout: float = DEFAULT_FETCH_TIMEOUT) -> MediaT:
-        return cls.from_bytes(fetch_url(url, max_bytes=max_bytes, timeout=timeout),
-                              source=url, max_bytes=max_bytes)
+    def from_url(
+        cls: type[MediaT],
+        url: str,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = DEFAULT_FETCH_TIMEOUT,
+    ) -> MediaT:
+        return cls.from_bytes(
+            fetch_url(url, max_bytes=max_bytes, timeout=timeout), source=url, max_bytes=max_bytes
+        )
 
     @classmethod
-    def coerce(cls: type[MediaT], value: object, *, max_bytes: int = DEFAULT_MAX_BYTES,
-               timeout: float = DEFAULT_FETCH_TIMEOUT) -> MediaT:
+    def coerce(
+        cls: type[MediaT],
+        value: object,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = DEFAULT_FETCH_TIMEOUT,
+    ) -> MediaT:
         """Turn whatever the user passed into this media type, or raise a clear error."""
         if isinstance(value, cls):
             return value
@@ -185,8 +207,9 @@ class Media:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data if self.data is not None else (self.uri or "").encode())\
-            .hexdigest()
+        return hashlib.sha256(
+            self.data if self.data is not None else (self.uri or "").encode()
+        ).hexdigest()
 
 
 def fetch_url(url: str, *, max_bytes: int, timeout: float) -> bytes:
@@ -196,24 +219,27 @@ def fetch_url(url: str, *, max_bytes: int, timeout: float) -> bytes:
     chunks: list[bytes] = []
     total = 0
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True) as http, \
-                http.stream("GET", url) as response:
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True) as http,
+            http.stream("GET", url) as response,
+        ):
             if response.status_code >= 400:
                 raise InvalidInputError(f"could not fetch {url}: HTTP {response.status_code}")
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise InvalidInputError(
                     f"{url} is {int(declared) / 1e6:.1f} MB, over the limit of "
-                    f"{max_bytes / 1e6:.1f} MB")
+                    f"{max_bytes / 1e6:.1f} MB"
+                )
             for chunk in response.iter_bytes():
                 total += len(chunk)
                 if total > max_bytes:
-                    raise InvalidInputError(
-                        f"{url} is over the limit of {max_bytes / 1e6:.1f} MB")
+                    raise InvalidInputError(f"{url} is over the limit of {max_bytes / 1e6:.1f} MB")
                 chunks.append(chunk)
     except httpx.TimeoutException as exc:
         raise InvalidInputError(f"fetching {url} took longer than {timeout:g} s") from exc
     except httpx.HTTPError as exc:
-        raise InvalidInputError(f"could not fetch {url}: {exc}",
-                                hint="check the URL and the network") from exc
+        raise InvalidInputError(
+            f"could not fetch {url}: {exc}", hint="check the URL and the network"
+        ) from exc
     return b"".join(chunks)

@@ -32,8 +32,14 @@ class Image(Media):
         Signature("ico", b"\x00\x00\x01\x00"),
     )
 
-    def __init__(self, data: bytes | None = None, *, uri: str | None = None,
-                 source: str = "<bytes>", format: str = "") -> None:
+    def __init__(
+        self,
+        data: bytes | None = None,
+        *,
+        uri: str | None = None,
+        source: str = "<bytes>",
+        format: str = "",
+    ) -> None:
         super().__init__(data, uri=uri, source=source, format=format)
         self._pil: PILImage | None = None
         self.width = 0
@@ -93,7 +99,8 @@ class Image(Media):
 
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
             raise InvalidInputError(
-                f"an image array must be HxW, HxWx3 or HxWx4, got shape {array.shape}")
+                f"an image array must be HxW, HxWx3 or HxWx4, got shape {array.shape}"
+            )
         if array.size == 0:
             raise InvalidInputError("the image array is empty")
         if array.dtype != np.uint8:

@@ -29,8 +29,12 @@ class Core:
         """Load and validate an image/audio/video off the event loop (files, URLs)."""
         if isinstance(value, kind):
             return value
-        return await asyncio.to_thread(kind.coerce, value, max_bytes=self.settings.max_input_bytes,
-                                       timeout=self.settings.fetch_timeout)
+        return await asyncio.to_thread(
+            kind.coerce,
+            value,
+            max_bytes=self.settings.max_input_bytes,
+            timeout=self.settings.fetch_timeout,
+        )
 
     async def run(self, task: Task[R], backend: BackendChoice) -> R:
         return await self.router.run(task, backend)

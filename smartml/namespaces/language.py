@@ -24,30 +24,37 @@ from smartml.results import (
 class AsyncLanguage(AsyncNamespace):
     """Natural language. ``text`` is a ``str`` (or UTF-8 bytes); use ``read_text`` for files."""
 
-    async def sentiment(self, text: str | bytes, *, language: str | None = None,
-                        backend: BackendChoice = None) -> SentimentResult:
+    async def sentiment(
+        self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
+    ) -> SentimentResult:
         """Document sentiment and one score per sentence (Google's score/magnitude)."""
         task = SentimentTask(text=self._core.text(text), language=language)
         return await self._core.run(task, backend)
 
-    async def entities(self, text: str | bytes, *, language: str | None = None,
-                       backend: BackendChoice = None) -> EntitiesResult:
+    async def entities(
+        self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
+    ) -> EntitiesResult:
         """Entities with type, salience, mentions and metadata, most salient first."""
         task = EntitiesTask(text=self._core.text(text), language=language)
         return await self._core.run(task, backend)
 
-    async def syntax(self, text: str | bytes, *, language: str | None = None,
-                     backend: BackendChoice = None) -> SyntaxResult:
+    async def syntax(
+        self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
+    ) -> SyntaxResult:
         """Tokens with part of speech, lemma and dependency edge."""
         task = SyntaxTask(text=self._core.text(text), language=language)
         return await self._core.run(task, backend)
 
-    async def classify(self, text: str | bytes, *, max_results: int = 5,
-                       language: str | None = None,
-                       backend: BackendChoice = None) -> ClassifyResult:
+    async def classify(
+        self,
+        text: str | bytes,
+        *,
+        max_results: int = 5,
+        language: str | None = None,
+        backend: BackendChoice = None,
+    ) -> ClassifyResult:
         """Content categories as Google paths (``/Sports/Soccer``), most confident first."""
-        task = ClassifyTask(text=self._core.text(text), language=language,
-                            max_results=max_results)
+        task = ClassifyTask(text=self._core.text(text), language=language, max_results=max_results)
         return await self._core.run(task, backend)
 
     async def detect(self, text: str | bytes, *, backend: BackendChoice = None) -> LanguageResult:

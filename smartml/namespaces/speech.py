@@ -15,11 +15,19 @@ from smartml.results.tts import AUDIO_FORMATS
 class AsyncSpeech(AsyncNamespace):
     """Speech-to-text. ``audio`` is a path, bytes, gs:// URI or http(s) URL."""
 
-    async def transcribe(self, audio: object, *, language: str | None = None,
-                         backend: BackendChoice = None, **options: object) -> Transcript:
+    async def transcribe(
+        self,
+        audio: object,
+        /,
+        *,
+        language: str | None = None,
+        backend: BackendChoice = None,
+        **options: object,
+    ) -> Transcript:
         """What was said, with word timings; ``options`` such as ``diarization=True``."""
-        task = TranscribeTask(audio=await self._core.media(Audio, audio), language=language,
-                              options=options)
+        task = TranscribeTask(
+            audio=await self._core.media(Audio, audio), language=language, options=options
+        )
         return await self._core.run(task, backend)
 
 
@@ -31,25 +39,40 @@ class Speech(SyncNamespace):
 class AsyncTTS(AsyncNamespace):
     """Text-to-speech."""
 
-    async def synthesize(self, text: str, voice: str | None = None, language: str = "en-US",
-                         audio_format: str = "wav", speaking_rate: float = 1.0,
-                         pitch: float = 0.0, *,
-                         backend: BackendChoice = None) -> SynthesizedSpeech:
+    async def synthesize(
+        self,
+        text: str,
+        voice: str | None = None,
+        language: str = "en-US",
+        audio_format: str = "wav",
+        speaking_rate: float = 1.0,
+        pitch: float = 0.0,
+        *,
+        backend: BackendChoice = None,
+    ) -> SynthesizedSpeech:
         """Speak ``text``; ``audio_format`` is one of wav, mp3, ogg_opus, ogg_vorbis, flac."""
         if audio_format not in AUDIO_FORMATS:
-            raise InvalidInputError(f"unknown audio format {audio_format!r}",
-                                    hint=f"choose from: {', '.join(AUDIO_FORMATS)}")
+            raise InvalidInputError(
+                f"unknown audio format {audio_format!r}",
+                hint=f"choose from: {', '.join(AUDIO_FORMATS)}",
+            )
         if not 0.25 <= speaking_rate <= 4.0:
             raise InvalidInputError(f"speaking_rate must be in [0.25, 4.0], got {speaking_rate}")
         if not -20.0 <= pitch <= 20.0:
             raise InvalidInputError(f"pitch must be in [-20, 20] semitones, got {pitch}")
-        task = SynthesizeTask(text=self._core.text(text), voice=voice, language=language,
-                              audio_format=audio_format, speaking_rate=speaking_rate,
-                              pitch=pitch)
+        task = SynthesizeTask(
+            text=self._core.text(text),
+            voice=voice,
+            language=language,
+            audio_format=audio_format,
+            speaking_rate=speaking_rate,
+            pitch=pitch,
+        )
         return await self._core.run(task, backend)
 
-    async def voices(self, language: str | None = None, *,
-                     backend: BackendChoice = None) -> list[Voice]:
+    async def voices(
+        self, language: str | None = None, *, backend: BackendChoice = None
+    ) -> list[Voice]:
         """The voices available, optionally only those for ``language``."""
         return (await self._core.run(VoicesTask(language=language), backend)).voices
 

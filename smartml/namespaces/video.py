@@ -18,11 +18,21 @@ VIDEO_FEATURES = ("labels", "shots", "objects", "explicit", "speech", "text", "f
 class AsyncVideo(AsyncNamespace):
     """Video annotation. ``video`` is a path, bytes, gs:// URI or http(s) URL."""
 
-    async def annotate(self, video: object, features: Sequence[str] = ("labels", "shots"), *,
-                       backend: BackendChoice = None, **options: object) -> VideoAnnotation:
+    async def annotate(
+        self,
+        video: object,
+        /,
+        features: Sequence[str] = ("labels", "shots"),
+        *,
+        backend: BackendChoice = None,
+        **options: object,
+    ) -> VideoAnnotation:
         """Annotate a whole video; ``options`` are engine settings such as ``fps``."""
-        task = VideoTask(video=await self._core.media(Video, video),
-                         features=check_features(features, VIDEO_FEATURES), options=options)
+        task = VideoTask(
+            video=await self._core.media(Video, video),
+            features=check_features(features, VIDEO_FEATURES),
+            options=options,
+        )
         return await self._core.run(task, backend)
 
 

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class Model(BaseModel):
     """Base of every smartml value model: strict about unknown fields, serializable."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
 
 class Attempt(Model):
@@ -30,8 +32,12 @@ class Result(Model):
     attempts: list[Attempt] = Field(
         default_factory=list, description="Backends tried before this one, and why they failed"
     )
-    raw: Any = Field(default=None, exclude=True, repr=False,
-                     description="The backend's original response (not serialized)")
+    raw: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="The backend's original response (not serialized)",
+    )
 
 
 class Likelihood(str, enum.Enum):
@@ -85,8 +91,9 @@ class Box(Model):
     y_max: float = Field(ge=0.0, le=1.0)
 
     @classmethod
-    def from_points(cls, points: list[tuple[float, float]], *, width: float = 1.0,
-                    height: float = 1.0) -> Box:
+    def from_points(
+        cls, points: list[tuple[float, float]], *, width: float = 1.0, height: float = 1.0
+    ) -> Box:
         """The box around ``points``; pass ``width``/``height`` when they are in pixels."""
         if not points:
             return cls(x_min=0.0, y_min=0.0, x_max=0.0, y_max=0.0)
@@ -95,14 +102,19 @@ class Box(Model):
         return cls(x_min=min(xs), y_min=min(ys), x_max=max(xs), y_max=max(ys))
 
     @classmethod
-    def from_pixels(cls, x_min: float, y_min: float, x_max: float, y_max: float, *,
-                    width: float, height: float) -> Box:
+    def from_pixels(
+        cls, x_min: float, y_min: float, x_max: float, y_max: float, *, width: float, height: float
+    ) -> Box:
         return cls.from_points([(x_min, y_min), (x_max, y_max)], width=width, height=height)
 
     def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """``(x_min, y_min, x_max, y_max)`` in pixels of an image of that size."""
-        return (round(self.x_min * width), round(self.y_min * height),
-                round(self.x_max * width), round(self.y_max * height))
+        return (
+            round(self.x_min * width),
+            round(self.y_min * height),
+            round(self.x_max * width),
+            round(self.y_max * height),
+        )
 
     @property
     def width(self) -> float:

@@ -132,8 +132,9 @@ class EntityAnnotation(Model):
     score: float = Field(default=0.0, ge=0.0, le=1.0)
     mid: str = ""
     box: Box | None = None
-    locations: list[tuple[float, float]] = Field(default_factory=list,
-                                                 description="(latitude, longitude)")
+    locations: list[tuple[float, float]] = Field(
+        default_factory=list, description="(latitude, longitude)"
+    )
 
 
 class ColorInfo(Model):
