@@ -117,6 +117,9 @@ class Router:
         backend.availability(task.capability).raise_if_unusable(name)
         try:
             result = await asyncio.wait_for(backend.run(task), self.settings.call_timeout)
+        except (BackendError, BackendUnavailableError):  # first: a BackendTimeoutError is
+            self._failed(name)  # also an asyncio.TimeoutError, which must not be rewrapped
+            raise
         except asyncio.TimeoutError:
             self._failed(name)
             raise BackendTimeoutError(
@@ -124,9 +127,6 @@ class Router:
                 f"no answer within {self.settings.call_timeout:g} s",
                 hint="raise SMARTML_CALL_TIMEOUT or check the backend",
             ) from None
-        except (BackendError, BackendUnavailableError):
-            self._failed(name)
-            raise
         except SmartMLError:
             raise
         except Exception as exc:  # a bug or an engine failure: never leak it unwrapped

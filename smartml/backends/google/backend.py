@@ -1,0 +1,97 @@
+"""GoogleBackend: Google Cloud's ML APIs through the official async clients.
+
+Each API module (``language.py``; later ``vision.py``, ``speech.py`` ...) contributes an
+:class:`ApiSpec` and its task handlers to :data:`APIS`; the plumbing here (credentials,
+one client per API, retries, error mapping) is shared by all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from smartml.backends.base import Availability, Backend, Handler, Handlers
+from smartml.backends.google import language
+from smartml.backends.google.clients import ApiSpec, Caller, Clients, module_installed
+from smartml.backends.google.credentials import Auth, resolve_auth
+from smartml.backends.google.retry import (
+    RetryPolicy,
+    call_with_retry,
+    is_google_error,
+    to_smartml_error,
+)
+from smartml.backends.tasks import Capability, Task
+from smartml.errors import BackendUnavailableError
+from smartml.settings import Settings
+
+#: Every API the backend serves: its client, and a function giving its task handlers.
+APIS: tuple[tuple[ApiSpec, Callable[[Caller], Mapping[type[Task[Any]], Handler]]], ...] = (
+    (language.API, language.handlers),
+)
+INSTALL_HINT = 'pip install "smartml[google]"'
+
+
+class GoogleBackend(Backend):
+    """Google Cloud (Natural Language, ...) through ``google-cloud-*`` async clients."""
+
+    name = "google"
+    description = "Google Cloud ML APIs through the official google-cloud clients"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self._auth: Auth | BackendUnavailableError | None = None
+        self._apis: dict[Capability, ApiSpec] = {}
+        self._clients = Clients(self.settings.google_endpoint, self.auth)
+        self.retry_policy = RetryPolicy.from_settings(self.settings)
+
+    def handlers(self) -> Handlers:
+        table: dict[type[Task[Any]], Handler] = {}
+        for api, handlers_of in APIS:
+            for task_type, handler in handlers_of(self.call).items():
+                table[task_type] = handler
+                self._apis[task_type.capability] = api
+        return table
+
+    def availability(self, capability: Capability | None = None) -> Availability:
+        """Packages installed and credentials found (resolved once, then cached)."""
+        self._table()
+        api = self._apis.get(capability) if capability is not None else None
+        needed = {"google.api_core": "google-api-core", "grpc": "grpcio"}
+        if api is not None:
+            needed[api.module] = api.distribution
+        missing = [dist for module, dist in needed.items() if not module_installed(module)]
+        if missing:
+            return Availability(False, f"{', '.join(missing)} not installed", INSTALL_HINT)
+        try:
+            self.auth()
+        except BackendUnavailableError as exc:
+            return Availability(False, exc.message.split(": ", 1)[-1], exc.hint or "")
+        return Availability.ok()
+
+    def auth(self) -> Auth:
+        """The resolved credentials; the first call resolves them, later ones reuse."""
+        if self._auth is None:
+            try:
+                self._auth = resolve_auth(self.settings)
+            except BackendUnavailableError as exc:
+                self._auth = exc
+        if isinstance(self._auth, BackendUnavailableError):
+            raise self._auth
+        return self._auth
+
+    async def call(self, api: ApiSpec, method: str, request: Mapping[str, Any]) -> Any:
+        """One RPC of ``api`` with smartml's retry policy; errors come out as smartml's."""
+
+        async def attempt(seconds_left: float) -> Any:
+            try:
+                rpc = getattr(self._clients.get(api), method)
+            except Exception as exc:
+                if is_google_error(exc):
+                    raise to_smartml_error(exc, what=f"{api.name} client") from exc
+                raise
+            return await rpc(request=request, retry=None, timeout=seconds_left)
+
+        return await call_with_retry(attempt, self.retry_policy, what=f"{api.name}.{method}")
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()

@@ -1,0 +1,134 @@
+"""One cached async client per Google API, built for the configured endpoint.
+
+An API module describes its client with an :class:`ApiSpec`; :class:`Clients` builds it
+on first use inside the running event loop (gRPC aio channels belong to one loop) and
+reuses it. An endpoint on a loopback address (a fake, an emulator) is reached in
+plaintext with anonymous credentials through a channel *factory* (so the transport's
+unlimited message sizes apply); any other endpoint uses TLS and the resolved credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import importlib.machinery
+import ipaddress
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartml.backends.google.credentials import Auth
+
+CHANNEL_OPTIONS = (
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+)
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """Where an API's async GAPIC client lives, e.g. ``google.cloud.language_v1``."""
+
+    name: str  # "language_v1": also what results report as their model
+    module: str  # "google.cloud.language_v1"
+    client: str  # "LanguageServiceAsyncClient"
+    distribution: str  # "google-cloud-language", for error messages
+
+    def installed(self) -> bool:
+        """Whether the client package can be imported (without importing it)."""
+        return module_installed(self.module)
+
+    def client_class(self) -> Any:
+        return getattr(importlib.import_module(self.module), self.client)
+
+
+#: ``await call(api, "analyze_sentiment", request)``: one RPC with smartml's retry policy.
+Caller = Callable[[ApiSpec, str, Mapping[str, Any]], Awaitable[Any]]
+
+
+def module_installed(name: str) -> bool:
+    """Whether module ``name`` can be imported, found without importing it or its parents.
+
+    (``importlib.util.find_spec("a.b")`` would import ``a``: for ``google.cloud.x`` that
+    is the ``google.cloud`` package, which ``import smartml`` promises not to load.)
+    """
+    if name in sys.modules:
+        return True
+    path: list[str] | None = None
+    for part in name.split("."):  # the bare part: a dotted name would need its parent loaded
+        spec = importlib.machinery.PathFinder.find_spec(part, path)
+        if spec is None:
+            return False
+        path = list(spec.submodule_search_locations or [])
+    return True
+
+
+def split_host(endpoint: str) -> str:
+    """The host part of ``host:port``, ``[v6]:port``, or a bare host."""
+    if endpoint.startswith("["):
+        return endpoint[1 : endpoint.find("]")]
+    return endpoint.rsplit(":", 1)[0] if endpoint.count(":") == 1 else endpoint
+
+
+def is_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` is on this machine (127.0.0.0/8, ``localhost``, ``::1``)."""
+    host = split_host(endpoint.strip()).lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_client(api: ApiSpec, endpoint: str | None, auth: Auth) -> Any:
+    """A new async client of ``api`` for ``endpoint`` (Google's own when None)."""
+    from google.api_core.client_options import ClientOptions
+
+    cls = api.client_class()
+    if endpoint and is_loopback(endpoint):
+        import grpc
+
+        def plaintext_channel(host: str, **_: Any) -> Any:
+            return grpc.aio.insecure_channel(host, options=CHANNEL_OPTIONS)
+
+        transport = functools.partial(
+            cls.get_transport_class("grpc_asyncio"), channel=plaintext_channel
+        )
+        return cls(
+            credentials=auth.credentials,
+            transport=transport,
+            client_options=ClientOptions(api_endpoint=endpoint),
+        )
+    options = ClientOptions(api_endpoint=endpoint, api_key=auth.api_key)
+    return cls(credentials=auth.credentials, client_options=options)
+
+
+class Clients:
+    """The cache: one client per API and event loop, built on first use."""
+
+    def __init__(self, endpoint: str | None, auth: Callable[[], Auth]) -> None:
+        self._endpoint = endpoint
+        self._auth = auth
+        self._clients: dict[str, tuple[asyncio.AbstractEventLoop, Any]] = {}
+
+    def get(self, api: ApiSpec) -> Any:
+        """The client of ``api`` for the running loop (call from a coroutine)."""
+        loop = asyncio.get_running_loop()
+        cached = self._clients.get(api.name)
+        if cached is not None and cached[0] is loop:
+            return cached[1]
+        client = build_client(api, self._endpoint, self._auth())
+        self._clients[api.name] = (loop, client)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the channels of clients that belong to the running loop; forget all."""
+        loop = asyncio.get_running_loop()
+        clients, self._clients = self._clients, {}
+        for client_loop, client in clients.values():
+            if client_loop is loop:
+                await client.transport.close()

@@ -1,0 +1,76 @@
+"""The local backend: every capability it serves is an engine running on this machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartml.backends.base import Availability, Backend, Handlers
+from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
+from smartml.backends.local.language import ENGINES as LANGUAGE
+from smartml.backends.local.models import missing
+from smartml.backends.tasks import Capability, Task
+from smartml.errors import BackendUnavailableError
+from smartml.settings import Settings
+
+#: Every area's table of task engines; vision, speech... add theirs here.
+AREAS: tuple[tuple[TaskEngines, ...], ...] = (LANGUAGE,)
+
+
+class LocalBackend(Backend):
+    """Offline engines (VADER, spaCy, py3langid, MiniLM) and any Hugging Face model the
+    settings configure. Constructing it imports nothing heavy; each model loads on first
+    use and is cached for the life of the backend (:meth:`aclose` releases them)."""
+
+    name = "local"
+    description = "Models on this machine: bundled offline defaults, or configured HF models"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self.ctx = Context(self.settings)
+        self.engines: dict[type[Task[Any]], AnyEngine] = {}
+        self._refused: dict[type[Task[Any]], BackendUnavailableError] = {}
+        for area in AREAS:
+            for entry in area:
+                try:
+                    self.engines[entry.task_type] = entry.build(self.ctx)
+                except BackendUnavailableError as exc:
+                    self._refused[entry.task_type] = exc
+
+    def handlers(self) -> Handlers:
+        table: dict[type[Task[Any]], Any] = dict(self.engines)
+        for task_type, error in self._refused.items():
+            table[task_type] = _raiser(error)
+        return table
+
+    def availability(self, capability: Capability | None = None) -> Availability:
+        """Whether the engine for ``capability`` can run: packages present (checked with
+        ``find_spec``, nothing imported) and its configured model usable."""
+        if capability is None:
+            reports = [self._check(t) for t in (*self.engines, *self._refused)]
+            usable = [r for r in reports if r.usable]
+            return Availability.ok() if usable else reports[0]
+        for task_type in (*self.engines, *self._refused):
+            if task_type.capability is capability:
+                return self._check(task_type)
+        return Availability(False, f"the local backend does not serve {capability.value!r}")
+
+    def _check(self, task_type: type[Task[Any]]) -> Availability:
+        refused = self._refused.get(task_type)
+        if refused is not None:
+            return Availability(False, refused.message, refused.hint or "")
+        absent = missing(self.engines[task_type].requires)
+        if not absent:
+            return Availability.ok()
+        names = ", ".join(req.module for req in absent)
+        installs = " and ".join(dict.fromkeys(req.install for req in absent))
+        return Availability(False, f"{task_type.capability.value} needs {names}", installs)
+
+    async def aclose(self) -> None:
+        self.ctx.cache.clear()
+
+
+def _raiser(error: BackendUnavailableError) -> Any:
+    async def refuse(task: Task[Any]) -> Any:
+        raise error
+
+    return refuse

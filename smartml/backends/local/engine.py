@@ -1,0 +1,172 @@
+"""The fixed life-cycle every local task follows, like a transformers pipeline.
+
+``load`` (once, cached, thread-safe) → ``preprocess`` → ``forward`` → ``postprocess``
+to the result model. :meth:`Engine.__call__` is the async handler the backend
+registers: the CPU work runs in a worker thread through :func:`asyncio.to_thread`.
+Subclasses write the four steps and nothing else; heavy packages are imported inside
+``load`` only, so importing an engine module is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from smartml.backends.local.models import Requirement, require, unavailable
+from smartml.backends.tasks import R, Task
+from smartml.errors import BackendError, SmartMLError
+from smartml.settings import Settings
+
+TaskT = TypeVar("TaskT", bound=Task[Any])
+ModelT = TypeVar("ModelT")
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
+
+
+@dataclass
+class Loaded(Generic[ModelT]):
+    """A loaded model, the name results report for it, and the lock that guards it."""
+
+    model: ModelT
+    name: str
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+class ModelCache:
+    """The loaded models of one backend, by key. Each key loads once, even when called
+    from several threads at the same time; different keys load in parallel."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Loaded[Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], Loaded[ModelT]]) -> Loaded[ModelT]:
+        item = self._items.get(key)
+        if item is None:
+            with self._guard:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:
+                item = self._items.get(key)
+                if item is None:
+                    item = load()
+                    self._items[key] = item
+        return cast(Loaded[ModelT], item)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def clear(self) -> None:
+        with self._guard:
+            self._items.clear()
+            self._locks.clear()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every engine of one backend shares: its settings and its model cache."""
+
+    settings: Settings
+    cache: ModelCache = field(default_factory=ModelCache)
+
+
+class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
+    """One task served by one model.
+
+    Class attributes: ``requires`` (modules ``load`` imports, checked cheaply before),
+    ``thread_safe`` (False runs ``forward`` under the model's lock, for tokenizers and
+    pipelines that must not be entered twice at once).
+    """
+
+    requires: tuple[Requirement, ...] = ()
+    thread_safe: ClassVar[bool] = False
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def key(self) -> str:
+        """The cache key of the model; engines sharing a model share the key."""
+        return type(self).__qualname__
+
+    @property
+    def what(self) -> str:
+        """A short description for error messages."""
+        return type(self).__name__
+
+    # ---- the four steps -----------------------------------------------------------------
+    @abstractmethod
+    def load(self) -> Loaded[ModelT]:
+        """Import the engine's packages and load its model (called once per cache)."""
+
+    @abstractmethod
+    def preprocess(self, task: TaskT) -> InT:
+        """Turn the task into model inputs."""
+
+    @abstractmethod
+    def forward(self, model: ModelT, inputs: InT) -> OutT:
+        """Run the model."""
+
+    @abstractmethod
+    def postprocess(self, task: TaskT, outputs: OutT) -> R:
+        """Turn model outputs into the result model (``model`` is filled in afterwards)."""
+
+    # ---- the life-cycle -----------------------------------------------------------------
+    def model(self) -> Loaded[ModelT]:
+        """The cached model, loading it on first use."""
+        require(self.requires, self.what)
+        return self.ctx.cache.get(self.key, self.load)
+
+    def run(self, task: TaskT) -> R:
+        """The whole life-cycle, synchronously; failures come out as smartml errors."""
+        try:
+            loaded = self.model()
+            inputs = self.preprocess(task)
+            if self.thread_safe:
+                outputs = self.forward(loaded.model, inputs)
+            else:
+                with loaded.lock:
+                    outputs = self.forward(loaded.model, inputs)
+            result = self.postprocess(task, outputs)
+        except SmartMLError:
+            raise
+        except Exception as exc:
+            raise BackendError("local", f"{self.what} failed: {type(exc).__name__}: {exc}") from exc
+        result.model = loaded.name
+        return result
+
+    async def __call__(self, task: TaskT) -> R:
+        return await asyncio.to_thread(self.run, task)
+
+
+AnyEngine = Engine[Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class TaskEngines:
+    """Which engine serves a task: the bundled ``default``, or ``configured(ctx, spec)``
+    when ``Settings.models[name]`` is set (it may raise ``BackendUnavailableError``)."""
+
+    task_type: type[Task[Any]]
+    name: str
+    default: Callable[[Context], AnyEngine]
+    configured: Callable[[Context, str], AnyEngine] | None = None
+
+    def build(self, ctx: Context) -> AnyEngine:
+        spec = ctx.settings.models.get(self.name)
+        if spec is None:
+            return self.default(ctx)
+        if self.configured is None:
+            raise unavailable(
+                f"no local engine can run a configured model for {self.name!r}",
+                hint=f'remove models["{self.name}"] to use the bundled default',
+            )
+        return self.configured(ctx, spec)

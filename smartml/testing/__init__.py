@@ -1,0 +1,30 @@
+"""Testing helpers: :class:`FakeGoogle`, a wire-level fake of Google's ML APIs.
+
+    from smartml.testing import FakeGoogle
+
+    with FakeGoogle() as fake:
+        client = SmartML(backend="google", google_endpoint=fake.endpoint)
+        client.language.sentiment("I love it")   # answered by the fake's default
+        fake.fail("AnalyzeSentiment", "RESOURCE_EXHAUSTED")
+
+See :mod:`smartml.testing.server` for the whole API. Importing this package is cheap:
+gRPC and the Google clients load only when ``FakeGoogle`` is first used (it needs
+``pip install "smartml[google]"``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartml.testing.server import Call, FakeGoogle, Method, Service
+
+__all__ = ["Call", "FakeGoogle", "Method", "Service"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from smartml.testing import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

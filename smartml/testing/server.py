@@ -1,0 +1,375 @@
+"""FakeGoogle: a real gRPC server that speaks Google's ML APIs to the official clients.
+
+The server knows nothing about any API: each service module (``language.py``, and later
+``vision.py``, ``speech.py`` ...) describes its methods as :class:`Method` entries of a
+:class:`Service` (request/response proto-plus types plus a default answer), and
+:data:`SERVICE_MODULES` lists the modules that :class:`FakeGoogle` loads by default.
+
+Every call goes through the same steps, in this order:
+
+1. it is recorded (``fake.calls``, ``fake.requests(method)``);
+2. latency is added (``fake.latency`` for every call, ``fake.delay(method, s)`` per method);
+3. a programmed stall holds the call (``fake.stall(method, s)``) until it passes or the
+   client gives up;
+4. a programmed fault answers with an error status (``fake.fail(method, ...)``);
+5. the answer comes from ``fake.on(method, handler)``, else ``fake.respond(method,
+   response)``, else the service's default answer;
+6. per-item faults (``fake.fail_item``) are applied by methods whose responses carry one
+   result per item (vision's batch; an extension point: ``Method.apply_item_faults``).
+
+Methods are named by their short name (``"AnalyzeSentiment"``) when that is unambiguous,
+or in full (``"google.cloud.language.v1.LanguageService/AnalyzeSentiment"``).
+
+    with FakeGoogle() as fake:
+        fake.fail("AnalyzeSentiment", "UNAVAILABLE", times=2)
+        fake.respond("ClassifyText", {"categories": [{"name": "/Sports", "confidence": 0.9}]})
+        client = SmartML(backend="google", google_endpoint=fake.endpoint)
+        ...
+        assert len(fake.requests("AnalyzeSentiment")) == 3
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import grpc
+
+#: Modules that provide the services FakeGoogle serves by default; each has ``services()``.
+SERVICE_MODULES: tuple[str, ...] = ("smartml.testing.language",)
+
+#: A programmed answer: a proto-plus message, a protobuf message, a dict (snake_case
+#: or camelCase) or a JSON string/bytes (e.g. a recorded real response).
+Response = Any
+Handler = Callable[[Any], Response]
+#: ``apply_item_faults(response, {index: google.rpc.Status}) -> response``
+ItemFaultHook = Callable[[Any, Mapping[int, Any]], Any]
+
+_SERVER_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One unary RPC of a service: its types and the answer given when nothing is programmed."""
+
+    name: str
+    request_type: Any  # a proto-plus message class
+    response_type: Any
+    default: Handler
+    apply_item_faults: ItemFaultHook | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """A gRPC service, e.g. ``google.cloud.language.v1.LanguageService``, and its methods."""
+
+    name: str
+    methods: Sequence[Method]
+
+
+class Call(NamedTuple):
+    """One recorded call: the full method name and the request (a proto-plus message)."""
+
+    method: str
+    request: Any
+
+
+@dataclass
+class _Fault:
+    code: grpc.StatusCode
+    message: str
+    details: tuple[Any, ...]
+    times: int | None  # None: forever
+
+
+@dataclass
+class _Program:
+    """What a test programmed for one method."""
+
+    handler: Handler | None = None
+    latency: float = 0.0
+    stall: float = 0.0
+    faults: list[_Fault] = field(default_factory=list)
+    item_faults: dict[int, Any] = field(default_factory=dict)
+
+
+def load_services(modules: Iterable[str] = SERVICE_MODULES) -> list[Service]:
+    """The services of ``modules`` (each module has a ``services()`` function)."""
+    services: list[Service] = []
+    for name in modules:
+        services.extend(importlib.import_module(name).services())
+    return services
+
+
+def to_message(response_type: Any, value: Response) -> Any:
+    """Turn a programmed answer into an instance of the proto-plus ``response_type``."""
+    if isinstance(value, response_type):
+        return value
+    if isinstance(value, str | bytes):
+        return response_type.from_json(value, ignore_unknown_fields=True)
+    if hasattr(value, "SerializeToString"):  # a raw protobuf message
+        return response_type.deserialize(value.SerializeToString())
+    if isinstance(value, Mapping):
+        try:
+            return response_type(value)
+        except (ValueError, TypeError, KeyError):  # camelCase keys, enum names ...
+            return response_type.from_json(json.dumps(value), ignore_unknown_fields=True)
+    raise TypeError(f"cannot turn {type(value).__name__} into {response_type.__name__}")
+
+
+def status_code(code: str | grpc.StatusCode) -> grpc.StatusCode:
+    """``"UNAVAILABLE"`` or ``grpc.StatusCode.UNAVAILABLE`` -> ``grpc.StatusCode``."""
+    if isinstance(code, grpc.StatusCode):
+        return code
+    try:
+        return grpc.StatusCode[code.upper()]
+    except KeyError:
+        raise ValueError(f"unknown gRPC status code {code!r}") from None
+
+
+def error_info(
+    reason: str, *, domain: str = "googleapis.com", metadata: Mapping[str, str] | None = None
+) -> Any:
+    """A ``google.rpc.ErrorInfo`` detail, e.g. ``error_info("SERVICE_DISABLED")``."""
+    from google.rpc import error_details_pb2  # type: ignore[import-untyped, unused-ignore]
+
+    return error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata or {})
+
+
+class FakeGoogle:
+    """A wire-level fake of Google's ML APIs on ``127.0.0.1``; see the module docstring."""
+
+    def __init__(self, services: Iterable[Service] | None = None, *, max_workers: int = 32) -> None:
+        self._services = list(services) if services is not None else load_services()
+        self._methods: dict[str, Method] = {
+            f"{service.name}/{method.name}": method
+            for service in self._services
+            for method in service.methods
+        }
+        self._max_workers = max_workers
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: Any = None
+        self._port: int | None = None
+        self.latency: float = 0.0
+        """Seconds added to every call."""
+        self._programs: dict[str, _Program] = {}
+        self._calls: list[Call] = []
+
+    # ---- life-cycle --------------------------------------------------------------------
+    def start(self) -> FakeGoogle:
+        """Start serving on a free port of 127.0.0.1 (idempotent)."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=self._max_workers), options=_SERVER_OPTIONS
+        )
+        for service in self._services:
+            handlers = {
+                m.name: self._rpc_handler(f"{service.name}/{m.name}", m) for m in service.methods
+            }
+            server.add_generic_rpc_handlers(
+                (grpc.method_handlers_generic_handler(service.name, handlers),)
+            )
+        self._port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; stalled calls are released at once."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.stop(grace=None).wait()
+        self._server = None
+
+    def __enter__(self) -> FakeGoogle:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """``"127.0.0.1:PORT"``, for ``SMARTML_GOOGLE_ENDPOINT`` or ``google_endpoint=``."""
+        if self._port is None:
+            raise RuntimeError("the fake is not started: use `with FakeGoogle() as fake:`")
+        return f"127.0.0.1:{self._port}"
+
+    @property
+    def methods(self) -> list[str]:
+        """Full names of every method served."""
+        return list(self._methods)
+
+    # ---- programming -------------------------------------------------------------------
+    def respond(self, method: str, response: Response) -> None:
+        """Answer every call of ``method`` with ``response`` (see :data:`Response`)."""
+        name = self._resolve(method)
+        message = to_message(self._methods[name].response_type, response)
+        self._program(name).handler = lambda _request: message
+
+    def on(self, method: str, handler: Handler) -> None:
+        """Answer calls of ``method`` with ``handler(request)`` (any :data:`Response`)."""
+        self._program(self._resolve(method)).handler = handler
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Add ``seconds`` of latency to ``method`` (on top of ``fake.latency``)."""
+        self._program(self._resolve(method)).latency = seconds
+
+    def stall(self, method: str, seconds: float) -> None:
+        """Hold every call of ``method`` for ``seconds`` (or until the client gives up)."""
+        self._program(self._resolve(method)).stall = seconds
+
+    def fail(
+        self,
+        method: str,
+        code: str | grpc.StatusCode = "UNAVAILABLE",
+        message: str | None = None,
+        *,
+        times: int | None = None,
+        reason: str | None = None,
+        details: Sequence[Any] = (),
+    ) -> None:
+        """Answer ``method`` with an error status, ``times`` times (None: until reset).
+
+        ``reason`` adds a ``google.rpc.ErrorInfo`` (e.g. ``"SERVICE_DISABLED"``); ``details``
+        adds any other ``google.rpc`` detail messages. Faults queue up in order.
+        """
+        grpc_code = status_code(code)
+        extra = (error_info(reason),) if reason else ()
+        self._program(self._resolve(method)).faults.append(
+            _Fault(grpc_code, message or f"fake {grpc_code.name}", (*extra, *details), times)
+        )
+
+    def fail_item(
+        self,
+        method: str,
+        index: int,
+        code: str | grpc.StatusCode = "INTERNAL",
+        message: str = "fake per-item error",
+    ) -> None:
+        """Put an error status on item ``index`` of a batch response (batch methods only)."""
+        name = self._resolve(method)
+        if self._methods[name].apply_item_faults is None:
+            raise ValueError(f"{name} has no per-item results")
+        from google.rpc import status_pb2  # type: ignore[import-untyped, unused-ignore]
+
+        status = status_pb2.Status(code=status_code(code).value[0], message=message)
+        self._program(name).item_faults[index] = status
+
+    def reset(self) -> None:
+        """Forget every programmed answer, fault and latency, and the recorded calls."""
+        with self._lock:
+            self._programs.clear()
+            self._calls.clear()
+            self.latency = 0.0
+
+    # ---- recording ---------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        """Every call so far, in order: ``(method, request)`` with the full method name."""
+        with self._lock:
+            return list(self._calls)
+
+    def requests(self, method: str) -> list[Any]:
+        """The requests received by ``method``, in order."""
+        name = self._resolve(method)
+        return [call.request for call in self.calls if call.method == name]
+
+    # ---- internals ---------------------------------------------------------------------
+    def _resolve(self, method: str) -> str:
+        name = method.lstrip("/")
+        if name in self._methods:
+            return name
+        matches = [
+            full for full in self._methods if full.endswith("/" + name) or full.endswith("." + name)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise KeyError(f"no fake method {method!r}; known: {', '.join(self._methods)}")
+        raise KeyError(f"{method!r} is ambiguous: {', '.join(matches)}; use the full name")
+
+    def _program(self, name: str) -> _Program:
+        with self._lock:
+            return self._programs.setdefault(name, _Program())
+
+    def _next_fault(self, program: _Program) -> _Fault | None:
+        with self._lock:
+            if not program.faults:
+                return None
+            fault = program.faults[0]
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    program.faults.pop(0)
+            return fault
+
+    def _rpc_handler(self, name: str, method: Method) -> Any:
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            return self._dispatch(name, method, request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            handle,
+            request_deserializer=method.request_type.deserialize,
+            response_serializer=method.response_type.serialize,
+        )
+
+    def _wait(self, seconds: float, context: grpc.ServicerContext) -> None:
+        end = time.monotonic() + seconds
+        while context.is_active() and not self._stopping.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self._stopping.wait(min(left, 0.02))
+
+    def _dispatch(
+        self, name: str, method: Method, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        with self._lock:
+            self._calls.append(Call(name, request))
+        program = self._program(name)
+        self._wait(self.latency + program.latency, context)
+        if program.stall:
+            self._wait(program.stall, context)
+        fault = self._next_fault(program)
+        if fault is not None:
+            _abort(context, fault)
+        try:
+            answer = (program.handler or method.default)(request)
+            response = to_message(method.response_type, answer)
+            if program.item_faults and method.apply_item_faults is not None:
+                response = method.apply_item_faults(response, dict(program.item_faults))
+        except Exception as exc:  # a bug in a test's handler: say so on the wire
+            context.abort(
+                grpc.StatusCode.UNKNOWN,
+                f"fake handler for {name} raised {type(exc).__name__}: {exc}",
+            )
+        return response
+
+
+def _abort(context: grpc.ServicerContext, fault: _Fault) -> None:
+    if not fault.details:
+        context.abort(fault.code, fault.message)
+    from google.protobuf import any_pb2  # type: ignore[import-untyped, unused-ignore]
+    from google.rpc import status_pb2  # type: ignore[import-untyped, unused-ignore]
+    from grpc_status import rpc_status  # type: ignore[import-untyped, unused-ignore]
+
+    packed = []
+    for detail in fault.details:
+        wrapped = any_pb2.Any()
+        wrapped.Pack(detail)
+        packed.append(wrapped)
+    status = status_pb2.Status(code=fault.code.value[0], message=fault.message, details=packed)
+    context.abort_with_status(rpc_status.to_status(status))
