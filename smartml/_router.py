@@ -8,9 +8,11 @@ backend that keeps failing so later calls skip it for a while.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from smartml.backends import registry
 from smartml.backends.base import Backend
@@ -35,6 +37,14 @@ BackendChoice = BackendRef | Sequence[BackendRef] | None
 class _Health:
     failures: int = 0
     cooled_until: float = 0.0
+
+
+async def _within(seconds: float, call: Coroutine[Any, Any, R]) -> R:
+    """Await ``call`` for at most ``seconds`` (``asyncio.TimeoutError`` past that)."""
+    if sys.version_info >= (3, 11):  # no extra task per call
+        async with asyncio.timeout(seconds):
+            return await call
+    return await asyncio.wait_for(call, seconds)
 
 
 class Router:
@@ -116,7 +126,7 @@ class Router:
             )
         backend.availability(task.capability).raise_if_unusable(name)
         try:
-            result = await asyncio.wait_for(backend.run(task), self.settings.call_timeout)
+            result = await _within(self.settings.call_timeout, backend.run(task))
         except (BackendError, BackendUnavailableError):  # first: a BackendTimeoutError is
             self._failed(name)  # also an asyncio.TimeoutError, which must not be rewrapped
             raise

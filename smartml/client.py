@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from smartml._router import BackendChoice, BackendRef, Router
-from smartml._sync import LoopThread, blocking
+from smartml._sync import Runner, blocking
 from smartml.backends.base import Backend
 from smartml.backends.registry import BackendInfo, describe
 from smartml.backends.tasks import TranslateTask
@@ -143,13 +143,13 @@ class SmartML:
             settings=settings,
             **options,
         )
-        self._loop = LoopThread()
+        self._runner = Runner()
         self.settings = self._async.settings
-        self.vision = Vision(self._async.vision, self._loop)
-        self.video = VideoNamespace(self._async.video, self._loop)
-        self.language = Language(self._async.language, self._loop)
-        self.speech = Speech(self._async.speech, self._loop)
-        self.tts = TTS(self._async.tts, self._loop)
+        self.vision = Vision(self._async.vision, self._runner)
+        self.video = VideoNamespace(self._async.video, self._runner)
+        self.language = Language(self._async.language, self._runner)
+        self.speech = Speech(self._async.speech, self._runner)
+        self.tts = TTS(self._async.tts, self._runner)
 
     translate = blocking(AsyncSmartML.translate)
 
@@ -163,8 +163,7 @@ class SmartML:
         return self._async.backends()
 
     def close(self) -> None:
-        self._loop.run(self._async.aclose())
-        self._loop.close()
+        self._runner.close(self._async.aclose)
 
     def __enter__(self) -> SmartML:
         return self

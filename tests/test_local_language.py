@@ -15,7 +15,7 @@ import pytest
 
 from smartml import SmartML
 from smartml.backends.local import LocalBackend
-from smartml.backends.local.engine import Loaded, ModelCache
+from smartml.backends.local.engine import SHARED_MODELS, Loaded, ModelCache
 from smartml.backends.local.language.classify import rank_categories, taxonomy
 from smartml.backends.local.language.text import split_sentences
 from smartml.backends.local.models import verify_bundled
@@ -246,7 +246,8 @@ def test_everything_runs_with_the_network_blocked(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     text = "Angela Merkel met Google engineers in Berlin. The talks went very well."
-    with SmartML(backend="local") as fresh:  # a new backend: every model loads again here
+    SHARED_MODELS.clear()  # every model loads again here, with the network blocked
+    with SmartML(backend="local") as fresh:
         assert fresh.language.sentiment(text).score > 0
         assert any(e.type is EntityType.PERSON for e in fresh.language.entities(text).entities)
         assert fresh.language.syntax(text).tokens
@@ -268,6 +269,7 @@ def test_tampered_bundled_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_models_load_once_under_concurrency() -> None:
+    SHARED_MODELS.clear()
     backend = LocalBackend(Settings())
     engine = backend.engines[SentimentTask]
     loads = []

@@ -6,7 +6,7 @@ import asyncio
 from typing import TypeVar
 
 from smartml._router import BackendChoice, Router
-from smartml._sync import LoopThread
+from smartml._sync import Runner, blocking_allowed
 from smartml.backends.tasks import R, Task
 from smartml.inputs import coerce_text
 from smartml.inputs._source import Media
@@ -29,6 +29,10 @@ class Core:
         """Load and validate an image/audio/video off the event loop (files, URLs)."""
         if isinstance(value, kind):
             return value
+        if blocking_allowed():
+            return kind.coerce(
+                value, max_bytes=self.settings.max_input_bytes, timeout=self.settings.fetch_timeout
+            )
         return await asyncio.to_thread(
             kind.coerce,
             value,
@@ -50,6 +54,6 @@ class AsyncNamespace:
 class SyncNamespace:
     """Base of the sync twins; their methods are ``blocking(AsyncTwin.method)``."""
 
-    def __init__(self, async_namespace: AsyncNamespace, loop: LoopThread) -> None:
+    def __init__(self, async_namespace: AsyncNamespace, runner: Runner) -> None:
         self._async = async_namespace
-        self._loop = loop
+        self._runner = runner

@@ -15,6 +15,7 @@ import importlib
 import importlib.machinery
 import ipaddress
 import sys
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,8 +50,11 @@ class ApiSpec:
 Caller = Callable[[ApiSpec, str, Mapping[str, Any]], Awaitable[Any]]
 
 
+@functools.cache
 def module_installed(name: str) -> bool:
     """Whether module ``name`` can be imported, found without importing it or its parents.
+
+    Cached for the process: a package installed while it runs is seen after a restart.
 
     (``importlib.util.find_spec("a.b")`` would import ``a``: for ``google.cloud.x`` that
     is the ``google.cloud`` package, which ``import smartml`` promises not to load.)
@@ -108,27 +112,28 @@ def build_client(api: ApiSpec, endpoint: str | None, auth: Auth) -> Any:
 
 
 class Clients:
-    """The cache: one client per API and event loop, built on first use."""
+    """The cache: one client per API and event loop, built on first use.
+
+    A sync ``SmartML`` runs each calling thread on its own loop, and gRPC's async
+    channels belong to the loop that made them, so each loop gets its own clients.
+    """
 
     def __init__(self, endpoint: str | None, auth: Callable[[], Auth]) -> None:
         self._endpoint = endpoint
         self._auth = auth
-        self._clients: dict[str, tuple[asyncio.AbstractEventLoop, Any]] = {}
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def get(self, api: ApiSpec) -> Any:
         """The client of ``api`` for the running loop (call from a coroutine)."""
-        loop = asyncio.get_running_loop()
-        cached = self._clients.get(api.name)
-        if cached is not None and cached[0] is loop:
-            return cached[1]
-        client = build_client(api, self._endpoint, self._auth())
-        self._clients[api.name] = (loop, client)
+        per_loop = self._clients.setdefault(asyncio.get_running_loop(), {})
+        client = per_loop.get(api.name)
+        if client is None:
+            client = per_loop[api.name] = build_client(api, self._endpoint, self._auth())
         return client
 
     async def aclose(self) -> None:
-        """Close the channels of clients that belong to the running loop; forget all."""
-        loop = asyncio.get_running_loop()
-        clients, self._clients = self._clients, {}
-        for client_loop, client in clients.values():
-            if client_loop is loop:
-                await client.transport.close()
+        """Close the channels of the running loop's clients (each loop closes its own)."""
+        for client in self._clients.pop(asyncio.get_running_loop(), {}).values():
+            await client.transport.close()

@@ -19,7 +19,7 @@ AREAS: tuple[tuple[TaskEngines, ...], ...] = (LANGUAGE,)
 class LocalBackend(Backend):
     """Offline engines (VADER, spaCy, py3langid, MiniLM) and any Hugging Face model the
     settings configure. Constructing it imports nothing heavy; each model loads on first
-    use and is cached for the life of the backend (:meth:`aclose` releases them)."""
+    use and stays cached for the process (``engine.SHARED_MODELS.clear()`` frees them)."""
 
     name = "local"
     description = "Models on this machine: bundled offline defaults, or configured HF models"
@@ -66,7 +66,7 @@ class LocalBackend(Backend):
         return Availability(False, f"{task_type.capability.value} needs {names}", installs)
 
     async def aclose(self) -> None:
-        self.ctx.cache.clear()
+        """Nothing to release: loaded models stay shared with the process's other clients."""
 
 
 def _raiser(error: BackendUnavailableError) -> Any:

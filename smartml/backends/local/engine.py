@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
+from smartml._sync import blocking_allowed
 from smartml.backends.local.models import Requirement, require, unavailable
 from smartml.backends.tasks import R, Task
 from smartml.errors import BackendError, SmartMLError
@@ -37,8 +38,9 @@ class Loaded(Generic[ModelT]):
 
 
 class ModelCache:
-    """The loaded models of one backend, by key. Each key loads once, even when called
-    from several threads at the same time; different keys load in parallel."""
+    """Loaded models by key, shared by every local backend of the process. Each key loads
+    once, even when called from several threads at the same time; different keys load in
+    parallel."""
 
     def __init__(self) -> None:
         self._items: dict[str, Loaded[Any]] = {}
@@ -66,12 +68,16 @@ class ModelCache:
             self._locks.clear()
 
 
+#: The process-wide model cache: two clients asking for the same model load it once.
+SHARED_MODELS = ModelCache()
+
+
 @dataclass(frozen=True)
 class Context:
-    """What every engine of one backend shares: its settings and its model cache."""
+    """What every engine of one backend shares: its settings and the model cache."""
 
     settings: Settings
-    cache: ModelCache = field(default_factory=ModelCache)
+    cache: ModelCache = field(default_factory=lambda: SHARED_MODELS)
 
 
 class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
@@ -144,6 +150,8 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
         return result
 
     async def __call__(self, task: TaskT) -> R:
+        if blocking_allowed():  # a sync call on its own thread's loop: no hand-off needed
+            return self.run(task)
         return await asyncio.to_thread(self.run, task)
 
 

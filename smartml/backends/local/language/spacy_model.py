@@ -89,4 +89,6 @@ class SpacyEngine(Engine[TaskT, "Language", str, "Doc", R]):
         return text
 
     def forward(self, model: Language, inputs: str) -> Doc:
+        if len(inputs) >= model.max_length:  # the model is shared by clients with other limits
+            model.max_length = len(inputs) + 1
         return model(inputs)
