@@ -27,15 +27,21 @@ class UnsupportedCapabilityError(SmartMLError):
     """No backend in the chain serves the capability that was asked for."""
 
     def __init__(
-        self, capability: str, *, supported_by: list[str] | None = None, message: str | None = None
+        self,
+        capability: str,
+        *,
+        supported_by: list[str] | None = None,
+        message: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.capability = capability
         self.supported_by = supported_by or []
-        hint = (
-            f"use a backend that serves it: {', '.join(self.supported_by)}"
-            if self.supported_by
-            else "no installed backend serves it; see `smartml backends`"
-        )
+        if hint is None:
+            hint = (
+                f"use a backend that serves it: {', '.join(self.supported_by)}"
+                if self.supported_by
+                else "no installed backend serves it; see `smartml backends`"
+            )
         super().__init__(message or f"{capability!r} is not supported here", hint=hint)
 
 

@@ -19,6 +19,7 @@ from smartml import (
     SentimentResult,
     SmartML,
     SyntaxResult,
+    UnsupportedCapabilityError,
 )
 from smartml.testing import FakeGoogle
 
@@ -153,3 +154,37 @@ def test_google_recovers_and_answers_again(fake_google: FakeGoogle) -> None:
     with SmartML(backend=["google", "local"], google_endpoint=fake_google.endpoint) as client:
         result = client.language.sentiment("I love it")
     assert result.backend == "google" and result.attempts == []  # retried inside google
+
+
+def test_one_sync_google_client_shared_by_threads(fake_google: FakeGoogle) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake_google.latency = 0.05
+    client = SmartML(backend="google", google_endpoint=fake_google.endpoint)
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        scores = list(
+            pool.map(
+                lambda t: client.language.sentiment(t).score,
+                ["I love it"] * 16 + ["I hate it"] * 16,
+            )
+        )
+    elapsed = time.monotonic() - started
+    client.close()
+    assert scores[:16] == [scores[0]] * 16 and scores[0] > 0 > scores[-1]
+    assert elapsed < 32 * 0.05  # the calls overlapped
+
+
+@pytest.mark.parametrize("method", ["sentiment", "entities", "syntax", "classify"])
+def test_english_only_local_engines_refuse_other_languages(
+    fake_google: FakeGoogle, method: str
+) -> None:
+    german = "Die Bahn kündigte am Montag an, dass der neue Zug stündlich fahren wird."
+    with SmartML(backend="local") as local:
+        with pytest.raises(UnsupportedCapabilityError, match="English only.*'de'"):
+            getattr(local.language, method)(german)
+        assert local.language.detect(german).language == "de"  # detection reads them all
+        assert getattr(local.language, method)("nice").backend == "local"  # short: no refusal
+    with SmartML(backend=["local", "google"], google_endpoint=fake_google.endpoint) as chain:
+        result = getattr(chain.language, method)(german)
+    assert result.backend == "google" and "English only" in result.attempts[0].message

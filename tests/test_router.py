@@ -162,3 +162,11 @@ def test_results_round_trip_through_json() -> None:
     again = SentimentResult.model_validate_json(result.model_dump_json())
     assert again == result.model_copy(update={"raw": None})
     assert again.attempts[0].backend == "x"
+
+
+def test_sync_client_works_inside_a_running_event_loop() -> None:
+    async def notebook_cell() -> float:
+        with SmartML(backend=EchoBackend()) as client:  # a sync call from async code
+            return client.language.sentiment("good").score
+
+    assert asyncio.run(notebook_cell()) == 0.5

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smartml.backends.local.engine import Engine, Loaded
-from smartml.backends.local.language.detect import language_of
+from smartml.backends.local.language.detect import language_of, require_english
 from smartml.backends.local.language.text import split_sentences
 from smartml.backends.local.models import Requirement, apply_offline, verify_bundled
 from smartml.backends.tasks import ClassifyTask
@@ -148,6 +148,7 @@ class MiniLMClassify(Engine[ClassifyTask, ZeroShot, list[str], dict[str, float],
         return Loaded(ZeroShot(encoder, [e.name for e in entries], matrix), f"{MINILM} zero-shot")
 
     def preprocess(self, task: ClassifyTask) -> list[str]:
+        require_english(self.ctx, task, f"{MINILM} classifier")
         return chunks(task.text)
 
     def forward(self, model: ZeroShot, inputs: list[str]) -> dict[str, float]:

@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 
 from smartml.backends.local.engine import Context, Engine, Loaded
 from smartml.backends.local.models import Requirement, bundled_version, missing, verify_bundled
-from smartml.backends.tasks import DetectLanguageTask
+from smartml.backends.tasks import DetectLanguageTask, Task
+from smartml.errors import UnsupportedCapabilityError
 from smartml.results import LanguageResult
 
 UNDETERMINED = "und"
@@ -55,16 +56,49 @@ def rank_languages(identifier: Any, text: str, top: int = 4) -> Ranking:
     return [] if ranking[0][1] <= 2 * uniform else ranking
 
 
+#: Below this probability a guess is not reported as the text's language.
+CONFIDENT = 0.5
+#: From this probability on, an English-only engine refuses a text in another language.
+SURE = 0.8
+
+
+def guess(ctx: Context, text: str) -> tuple[str, float] | None:
+    """py3langid's best guess and its probability (None when unsure or not installed)."""
+    if missing(LANGID):
+        return None
+    identifier = ctx.cache.get(LANGID_KEY, load_identifier).model
+    result = finish(rank_languages(identifier, text[:2000], top=1))
+    if result.language == UNDETERMINED or result.confidence is None:
+        return None
+    return result.language, result.confidence
+
+
 def language_of(ctx: Context, text: str, given: str | None, default: str = "") -> str:
-    """``given`` if set, else py3langid's guess (or ``default`` when unsure/not installed)."""
+    """``given`` if set, else py3langid's confident guess, else ``default``."""
     if given:
         return given
-    if missing(LANGID):
-        return default
-    identifier = ctx.cache.get(LANGID_KEY, load_identifier).model
-    ranking = rank_languages(identifier, text[:2000], top=1)
-    language = finish(ranking).language
-    return default if language == UNDETERMINED else language
+    found = guess(ctx, text)
+    return found[0] if found is not None and found[1] >= CONFIDENT else default
+
+
+def require_english(ctx: Context, task: Task[Any], engine: str) -> None:
+    """Refuse a text that is surely not English, so that a fallback chain moves on
+    (an English-only model gives confident nonsense on other languages)."""
+    language: str | None = getattr(task, "language", None)
+    if not language:
+        found = guess(ctx, getattr(task, "text", ""))
+        if found is None or found[1] < SURE:
+            return
+        language = found[0]
+    if language.split("-")[0].lower() == "en":
+        return
+    raise UnsupportedCapabilityError(
+        task.capability.value,
+        message=f"the local {engine} reads English only, and this text is in {language!r}",
+        supported_by=["google"],
+        hint='use backend="google" (or a chain ending in it), or configure a multilingual '
+        'Hugging Face model for this task: SmartML(models={"<task>": "<hf id or dir>"})',
+    )
 
 
 class LangidDetect(Engine[DetectLanguageTask, Any, str, Ranking, LanguageResult]):

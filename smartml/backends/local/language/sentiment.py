@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from smartml.backends.local.engine import Engine, Loaded
-from smartml.backends.local.language.detect import language_of
+from smartml.backends.local.language.detect import language_of, require_english
 from smartml.backends.local.language.text import Span, split_sentences
 from smartml.backends.local.models import Requirement, bundled_version, verify_bundled
 from smartml.backends.tasks import SentimentTask
@@ -73,11 +73,15 @@ class SentenceSentiment(Engine[SentimentTask, ModelT, Document, Scored, Sentimen
     """Split into sentences, score each with the model, aggregate like Google."""
 
     def preprocess(self, task: SentimentTask) -> Document:
+        self.check_language(task)
         spans = split_sentences(task.text) or [Span(task.text, 0)]
         return Document(spans, language_of(self.ctx, task.text, task.language))
 
     def forward(self, model: ModelT, inputs: Document) -> Scored:
         return inputs, self.score([span.text for span in inputs.sentences], model)
+
+    def check_language(self, task: SentimentTask) -> None:
+        """Refuse texts the model can't read (any language by default)."""
 
     @abstractmethod
     def score(self, sentences: list[str], model: ModelT) -> list[Polarity]:
@@ -94,6 +98,9 @@ class VaderSentiment(SentenceSentiment[Any]):
 
     requires = (Requirement("vaderSentiment"),)
     thread_safe: ClassVar[bool] = True
+
+    def check_language(self, task: SentimentTask) -> None:
+        require_english(self.ctx, task, "VADER sentiment")
 
     def load(self) -> Loaded[Any]:
         import vaderSentiment.vaderSentiment as vader

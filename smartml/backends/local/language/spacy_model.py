@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from smartml.backends.local.engine import Context, Engine, Loaded
+from smartml.backends.local.language.detect import require_english
 from smartml.backends.local.models import Requirement, bundled_version, unavailable, verify_bundled
 from smartml.backends.tasks import Task
 from smartml.results.common import Result
@@ -85,6 +86,8 @@ class SpacyEngine(Engine[TaskT, "Language", str, "Doc", R]):
         return load_pipeline(self.spec, self.settings.max_text_bytes)
 
     def preprocess(self, task: TaskT) -> str:
+        if self.spec is None:  # the bundled pipeline is English
+            require_english(self.ctx, task, f"spaCy {BUNDLED}")
         text: str = getattr(task, "text")  # noqa: B009 - every language task has text
         return text
 
