@@ -12,7 +12,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
@@ -23,9 +25,9 @@ from smartml import SmartML, SmartMLError, read_text
 FEATURES = ("sentiment", "entities", "syntax", "classify", "detect")
 
 
-def annotate(client: SmartML, path: Path) -> dict[str, object]:
+def annotate(client: SmartML, path: Path) -> dict[str, Any]:
     text = read_text(path)
-    record: dict[str, object] = {"path": str(path)}
+    record: dict[str, Any] = {"path": str(path)}
     for feature in FEATURES:
         try:
             result = getattr(client.language, feature)(text)
@@ -33,6 +35,15 @@ def annotate(client: SmartML, path: Path) -> dict[str, object]:
         except SmartMLError as exc:
             record[feature] = {"error": type(exc).__name__, "message": exc.message}
     return record
+
+
+def cell(record: dict[str, Any], feature: str, show: Callable[[dict[str, Any]], str]) -> str:
+    """One table cell: the feature's answer, or why there is none."""
+    result = record[feature]
+    if "error" in result:
+        reason = "English-only model" if "English only" in result["message"] else result["error"]
+        return f"[yellow]n/a: {reason}[/]"
+    return show(result)
 
 
 def main() -> int:
@@ -73,15 +84,12 @@ def main() -> int:
         title=f"{len(files)} texts in {time.perf_counter() - started:.1f} s",
     )
     for rec in records:
-        sentiment = rec["sentiment"]
-        categories = rec["classify"].get("categories") or [{}]  # type: ignore[union-attr]
-        entities = rec["entities"].get("entities", [])  # type: ignore[union-attr]
         table.add_row(
             Path(str(rec["path"])).name,
-            str(rec["detect"].get("language", "?")),  # type: ignore[union-attr]
-            f"{sentiment.get('score', float('nan')):+.2f}",  # type: ignore[union-attr]
-            str(categories[0].get("name", "-")),
-            ", ".join(e["name"] for e in entities[:3]),
+            cell(rec, "detect", lambda r: r["language"]),
+            cell(rec, "sentiment", lambda r: f"{r['score']:+.2f}"),
+            cell(rec, "classify", lambda r: r["categories"][0]["name"] if r["categories"] else "-"),
+            cell(rec, "entities", lambda r: ", ".join(e["name"] for e in r["entities"][:3])),
         )
     Console().print(table)
     console.print(f"wrote {len(records)} records to {args.out}")

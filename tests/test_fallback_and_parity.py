@@ -181,7 +181,7 @@ def test_english_only_local_engines_refuse_other_languages(
 ) -> None:
     german = "Die Bahn kündigte am Montag an, dass der neue Zug stündlich fahren wird."
     with SmartML(backend="local") as local:
-        with pytest.raises(UnsupportedCapabilityError, match="English only.*'de'"):
+        with pytest.raises(UnsupportedCapabilityError, match=r"English only.*'de'"):
             getattr(local.language, method)(german)
         assert local.language.detect(german).language == "de"  # detection reads them all
         assert getattr(local.language, method)("nice").backend == "local"  # short: no refusal
