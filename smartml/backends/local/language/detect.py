@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -67,7 +68,13 @@ def guess(ctx: Context, text: str) -> tuple[str, float] | None:
     if missing(LANGID):
         return None
     identifier = ctx.cache.get(LANGID_KEY, load_identifier).model
-    result = finish(rank_languages(identifier, text[:2000], top=1))
+    return _best(identifier, text[:2000])
+
+
+@functools.lru_cache(maxsize=256)
+def _best(identifier: Any, prefix: str) -> tuple[str, float] | None:
+    """The best guess for a text prefix; cached, as several checks of one call ask it."""
+    result = finish(rank_languages(identifier, prefix, top=1))
     if result.language == UNDETERMINED or result.confidence is None:
         return None
     return result.language, result.confidence
