@@ -97,7 +97,7 @@ class Router:
             except SmartMLError as exc:
                 errors[name] = exc
                 attempts.append(
-                    Attempt(backend=name, error_type=type(exc).__name__, message=exc.message)
+                    Attempt(backend=name, error_type=type(exc).__name__, message=exc.reason)
                 )
                 continue
             result.attempts = attempts

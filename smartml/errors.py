@@ -15,6 +15,7 @@ class SmartMLError(Exception):
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
+        self.reason = message  # without the backend's name, where the message adds it
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\nHow to fix: {hint}")
 
@@ -51,6 +52,7 @@ class BackendUnavailableError(SmartMLError):
     def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
         self.backend = backend
         super().__init__(f"backend {backend!r} is unavailable: {message}", hint=hint)
+        self.reason = message
 
 
 class BackendError(SmartMLError):
@@ -62,6 +64,7 @@ class BackendError(SmartMLError):
         self.backend = backend
         self.retryable = retryable
         super().__init__(f"{backend}: {message}", hint=hint)
+        self.reason = message
 
 
 class QuotaExceededError(BackendError):

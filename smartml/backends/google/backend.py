@@ -65,7 +65,7 @@ class GoogleBackend(Backend):
         try:
             self.auth()
         except BackendUnavailableError as exc:
-            return Availability(False, exc.message.split(": ", 1)[-1], exc.hint or "")
+            return Availability(False, exc.reason, exc.hint or "")
         return Availability.ok()
 
     def auth(self) -> Auth:

@@ -1,0 +1,48 @@
+"""The examples stay runnable: each runs as a user would run it, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "NO_GCE_CHECK": "true", "HF_HUB_OFFLINE": "1", "SMARTML_OFFLINE": "1"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("examples/quickstart.py", "entity 'Barack Obama'"),
+        ("examples/fallback_with_fake.py", "from local (tried google"),
+        ("examples/async_many.py", "7 texts in"),
+    ],
+)
+def test_example_runs(script: str, expected: str) -> None:
+    proc = run(script)
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout
+
+
+def test_main_job_writes_one_record_per_text(tmp_path: Path) -> None:
+    out = tmp_path / "language.jsonl"
+    proc = run("examples/annotate_texts.py", "examples/data", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == len(list((ROOT / "examples/data").glob("*.txt")))
+    by_name = {Path(r["path"]).name: r for r in records}
+    assert by_name["review-positive.txt"]["sentiment"]["score"] > 0
+    assert by_name["review-negative.txt"]["sentiment"]["score"] < 0
+    assert by_name["news-football.txt"]["classify"]["categories"][0]["name"].startswith("/Sports")
+    assert by_name["note-de.txt"]["detect"]["language"] == "de"
+    assert by_name["note-de.txt"]["sentiment"]["error"] == "UnsupportedCapabilityError"
