@@ -83,47 +83,28 @@ class BackendInfo(BaseModel):
 
 def describe(settings: Settings) -> list[BackendInfo]:
     """Every backend, what it serves, and whether it is usable here (and if not, why)."""
-    infos = []
-    for spec in discover().values():
-        try:
-            backend = spec.load()(settings)
-            caps = sorted(backend.capabilities(), key=lambda c: c.value)
-            overall = backend.availability()
-            per_cap = {c.value: backend.availability(c) for c in caps}
-        except SmartMLError as exc:
-            infos.append(
-                BackendInfo(
-                    name=spec.name,
-                    origin=spec.origin,
-                    target=spec.target,
-                    usable=False,
-                    reason=exc.message,
-                    hint=exc.hint or "",
-                )
-            )
-            continue
-        except Exception as exc:  # a broken plug-in must not break the listing
-            infos.append(
-                BackendInfo(
-                    name=spec.name,
-                    origin=spec.origin,
-                    target=spec.target,
-                    usable=False,
-                    reason=f"{type(exc).__name__}: {exc}",
-                )
-            )
-            continue
-        infos.append(
-            BackendInfo(
-                name=spec.name,
-                origin=spec.origin,
-                target=spec.target,
-                description=backend.description,
-                capabilities=[c.value for c in caps],
-                usable=overall.usable and any(a.usable for a in per_cap.values()),
-                reason=overall.reason,
-                hint=overall.hint,
-                unusable_capabilities={c: a.reason for c, a in per_cap.items() if not a.usable},
-            )
-        )
-    return infos
+    return [_describe(spec, settings) for spec in discover().values()]
+
+
+def _describe(spec: BackendSpec, settings: Settings) -> BackendInfo:
+    where = {"name": spec.name, "origin": spec.origin, "target": spec.target}
+    try:
+        backend = spec.load()(settings)
+        caps = sorted(backend.capabilities(), key=lambda c: c.value)
+        overall = backend.availability()
+        per_cap = {c.value: backend.availability(c) for c in caps}
+    except SmartMLError as exc:
+        return BackendInfo(**where, usable=False, reason=exc.message, hint=exc.hint or "")
+    except Exception as exc:  # a broken plug-in must not break the listing
+        return BackendInfo(**where, usable=False, reason=f"{type(exc).__name__}: {exc}")
+    return BackendInfo(
+        **where,
+        description=backend.description,
+        capabilities=[c.value for c in caps],
+        usable=overall.usable and any(a.usable for a in per_cap.values()),
+        reason=overall.reason,
+        hint=overall.hint,
+        unusable_capabilities={  # only where the reason differs from the backend's own
+            c: a.reason for c, a in per_cap.items() if not a.usable and a.reason != overall.reason
+        },
+    )
