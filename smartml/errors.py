@@ -103,6 +103,13 @@ class ItemError(BaseModel):
     message: str
     backend: str | None = None
 
+    def to_exception(self) -> SmartMLError:
+        """The error again, as the smartml exception it came from (for single-item calls)."""
+        cls = _ERRORS_BY_NAME.get(self.error_type)
+        if cls is InvalidInputError:
+            return InvalidInputError(self.message)
+        return BackendError(self.backend or "unknown", self.message)
+
     @classmethod
     def from_exception(
         cls, exc: BaseException, *, index: int | None = None, source: str | None = None
@@ -114,3 +121,8 @@ class ItemError(BaseModel):
             message=getattr(exc, "message", str(exc)),
             backend=getattr(exc, "backend", None),
         )
+
+
+_ERRORS_BY_NAME: dict[str, type[SmartMLError]] = {
+    cls.__name__: cls for cls in (InvalidInputError, BackendError, SmartMLError)
+}

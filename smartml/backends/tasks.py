@@ -11,12 +11,13 @@ import enum
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
+from smartml.errors import ItemError
 from smartml.inputs import Audio, Image, Video
 from smartml.results import (
     ClassifyResult,
     EntitiesResult,
     FacesResult,
-    ImageAnnotation,
+    ImageAnnotations,
     LabelsResult,
     LanguageResult,
     ObjectsResult,
@@ -143,9 +144,12 @@ class SafeSearchTask(Task[SafeSearchResult]):
 
 
 @dataclass(frozen=True)
-class AnnotateImageTask(Task[ImageAnnotation]):
+class AnnotateImagesTask(Task[ImageAnnotations]):
+    """Several images, the same features for each. An entry that is an ``ItemError``
+    failed validation in the facade: a backend passes it through as that image's error."""
+
     capability: ClassVar[Capability] = Capability.VISION_ANNOTATE
-    image: Image
+    images: tuple[Image | ItemError, ...]
     features: tuple[str, ...]
     max_results: int = 10
 

@@ -66,13 +66,16 @@ class Image(Media):
         )
 
     def pil(self) -> PILImage:
-        """The decoded RGB image (decoded once)."""
+        """The decoded RGB image, EXIF orientation applied (decoded once)."""
         if self._pil is None:
             from PIL import Image as PILModule
 
             try:
+                from PIL import ImageOps
+
                 with PILModule.open(io.BytesIO(self.require_bytes("local"))) as im:
-                    self._pil = im.convert("RGB")
+                    # upright as a person sees it (phone photos are stored sideways + EXIF)
+                    self._pil = ImageOps.exif_transpose(im).convert("RGB")
             except InvalidInputError:
                 raise
             except Exception as exc:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import (
-    AnnotateImageTask,
+    AnnotateImagesTask,
     FacesTask,
     LabelsTask,
     ObjectsTask,
     SafeSearchTask,
     TextTask,
 )
-from smartml.errors import InvalidInputError
+from smartml.errors import InvalidInputError, ItemError
 from smartml.inputs import Image
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
 from smartml.results import (
@@ -111,12 +112,52 @@ class AsyncVision(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> ImageAnnotation:
         """Several features of one image in one call (Google's BatchAnnotateImages)."""
-        task = AnnotateImageTask(
-            image=await self._core.media(Image, image),
-            features=check_features(features, IMAGE_FEATURES),
+        if isinstance(image, list | tuple):
+            raise InvalidInputError(
+                "annotate takes one image", hint="use vision.annotate_batch(images, features)"
+            )
+        batch = await self.annotate_batch(
+            [await self._core.media(Image, image)],
+            features,
             max_results=max_results,
+            backend=backend,
         )
-        return await self._core.run(task, backend)
+        annotation = batch[0]
+        if annotation.error is not None:
+            raise annotation.error.to_exception()
+        return annotation
+
+    async def annotate_batch(
+        self,
+        images: Sequence[object],
+        features: Sequence[str] = ("labels",),
+        *,
+        max_results: int = 10,
+        backend: BackendChoice = None,
+    ) -> list[ImageAnnotation]:
+        """Many images, the same features: one annotation per image, in order.
+
+        An image that can't be read, or that the backend fails on, gets an annotation
+        whose ``error`` says why; the others are unaffected. Google receives requests of
+        at most 16 images, several in flight at once.
+        """
+        if isinstance(images, str | bytes) or not isinstance(images, Sequence):
+            raise InvalidInputError("annotate_batch takes a list of images")
+        wanted = check_features(features, IMAGE_FEATURES)
+        loaded = await asyncio.gather(*(self._load(i, value) for i, value in enumerate(images)))
+        task = AnnotateImagesTask(images=tuple(loaded), features=wanted, max_results=max_results)
+        result = await self._core.run(task, backend)
+        for annotation in result.annotations:
+            annotation.backend = annotation.backend or result.backend
+            annotation.attempts = result.attempts
+        return result.annotations
+
+    async def _load(self, index: int, value: object) -> Image | ItemError:
+        try:
+            return await self._core.media(Image, value)
+        except InvalidInputError as exc:
+            source = value if isinstance(value, str) else None
+            return ItemError.from_exception(exc, index=index, source=source)
 
 
 class Vision(SyncNamespace):
@@ -127,3 +168,4 @@ class Vision(SyncNamespace):
     text = blocking(AsyncVision.text)
     safe_search = blocking(AsyncVision.safe_search)
     annotate = blocking(AsyncVision.annotate)
+    annotate_batch = blocking(AsyncVision.annotate_batch)

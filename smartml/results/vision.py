@@ -184,3 +184,9 @@ class ImageAnnotation(Result):
     crop_hints: list[CropHint] | None = None
     web: WebDetection | None = None
     error: ItemError | None = None
+
+
+class ImageAnnotations(Result):
+    """Annotations of several images, in input order; a failed image carries ``error``."""
+
+    annotations: list[ImageAnnotation] = Field(default_factory=list)

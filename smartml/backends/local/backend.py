@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handlers
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.language import ENGINES as LANGUAGE
 from smartml.backends.local.models import missing
-from smartml.backends.tasks import Capability, Task
+from smartml.backends.local.vision import engines as vision_engines
+from smartml.backends.local.vision.annotate import annotate_images, labels_with_faces
+from smartml.backends.tasks import AnnotateImagesTask, Capability, LabelsTask, Task
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
-#: Every area's table of task engines; vision, speech... add theirs here.
-AREAS: tuple[tuple[TaskEngines, ...], ...] = (LANGUAGE,)
+#: Every area's table of task engines; speech, video... add theirs here.
+AREAS: tuple[tuple[TaskEngines, ...], ...] = (LANGUAGE, vision_engines())
 
 
 class LocalBackend(Backend):
@@ -40,6 +43,12 @@ class LocalBackend(Backend):
         table: dict[type[Task[Any]], Any] = dict(self.engines)
         for task_type, error in self._refused.items():
             table[task_type] = _raiser(error)
+        if LabelsTask in table:
+            table[LabelsTask] = functools.partial(labels_with_faces, table[LabelsTask], self.run)
+        if any(task_type.capability.value.startswith("vision.") for task_type in table):
+            table[AnnotateImagesTask] = functools.partial(
+                annotate_images, self.run, backend=self.name
+            )
         return table
 
     def availability(self, capability: Capability | None = None) -> Availability:
@@ -49,6 +58,19 @@ class LocalBackend(Backend):
             reports = [self._check(t) for t in (*self.engines, *self._refused)]
             usable = [r for r in reports if r.usable]
             return Availability.ok() if usable else reports[0]
+        if capability is Capability.VISION_ANNOTATE:  # composed from the vision engines
+            vision = [
+                t
+                for t in (*self.engines, *self._refused)
+                if t.capability.value.startswith("vision.")
+            ]
+            reports = [self._check(t) for t in vision]
+            return next(
+                (r for r in reports if r.usable),
+                reports[0]
+                if reports
+                else Availability(False, "no local vision engine is installed"),
+            )
         for task_type in (*self.engines, *self._refused):
             if task_type.capability is capability:
                 return self._check(task_type)
