@@ -51,6 +51,8 @@ class Image(Media):
         try:
             with PILModule.open(io.BytesIO(self.require_bytes("local"))) as im:
                 self.width, self.height = im.size
+                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF says: rotated 90°
+                    self.width, self.height = self.height, self.width
         except PILModule.DecompressionBombError:
             self.width = self.height = 0
             raise self._too_many_pixels("more pixels than Pillow allows") from None
