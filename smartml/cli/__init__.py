@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.table import Table
 
-from smartml.cli import language
+from smartml.cli import language, vision
 from smartml.cli._common import JsonOption, friendly_errors, out
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(language.app, name="language")
+app.add_typer(vision.app, name="vision")
 
 
 def _version(value: bool) -> None:
