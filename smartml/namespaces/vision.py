@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 
 from smartml._router import BackendChoice
@@ -156,7 +157,7 @@ class AsyncVision(AsyncNamespace):
         try:
             return await self._core.media(Image, value)
         except InvalidInputError as exc:
-            source = value if isinstance(value, str) else None
+            source = str(value) if isinstance(value, str | os.PathLike) else None
             return ItemError.from_exception(exc, index=index, source=source)
 
 
