@@ -105,10 +105,10 @@ class ItemError(BaseModel):
 
     def to_exception(self) -> SmartMLError:
         """The error again, as the smartml exception it came from (for single-item calls)."""
-        cls = _ERRORS_BY_NAME.get(self.error_type)
-        if cls is InvalidInputError:
+        if self.error_type == InvalidInputError.__name__:
             return InvalidInputError(self.message)
-        return BackendError(self.backend or "unknown", self.message)
+        cls = _BACKEND_ERRORS.get(self.error_type, BackendError)
+        return cls(self.backend or "unknown", self.message)
 
     @classmethod
     def from_exception(
@@ -123,6 +123,7 @@ class ItemError(BaseModel):
         )
 
 
-_ERRORS_BY_NAME: dict[str, type[SmartMLError]] = {
-    cls.__name__: cls for cls in (InvalidInputError, BackendError, SmartMLError)
+_BACKEND_ERRORS: dict[str, type[BackendError] | type[BackendUnavailableError]] = {
+    cls.__name__: cls
+    for cls in (BackendError, QuotaExceededError, BackendTimeoutError, BackendUnavailableError)
 }

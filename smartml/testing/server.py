@@ -1,7 +1,7 @@
 """FakeGoogle: a real gRPC server that speaks Google's ML APIs to the official clients.
 
-The server knows nothing about any API: each service module (``language.py``, and later
-``vision.py``, ``speech.py`` ...) describes its methods as :class:`Method` entries of a
+The server knows nothing about any API: each service module (``language.py``,
+``vision.py``, later ``speech.py`` ...) describes its methods as :class:`Method` entries of a
 :class:`Service` (request/response proto-plus types plus a default answer), and
 :data:`SERVICE_MODULES` lists the modules that :class:`FakeGoogle` loads by default.
 
@@ -16,6 +16,10 @@ Every call goes through the same steps, in this order:
    response)``, else the service's default answer;
 6. per-item faults (``fake.fail_item``) are applied by methods whose responses carry one
    result per item (vision's batch; an extension point: ``Method.apply_item_faults``).
+
+A batch method may also be given one item's answer (``fake.respond("BatchAnnotateImages",
+recorded_annotate_image_response)``): every item of each request gets it (an extension
+point: ``Method.adapt_answer``).
 
 Methods are named by their short name (``"AnalyzeSentiment"``) when that is unambiguous,
 or in full (``"google.cloud.language.v1.LanguageService/AnalyzeSentiment"``).
@@ -42,7 +46,7 @@ from typing import Any, NamedTuple
 import grpc
 
 #: Modules that provide the services FakeGoogle serves by default; each has ``services()``.
-SERVICE_MODULES: tuple[str, ...] = ("smartml.testing.language",)
+SERVICE_MODULES: tuple[str, ...] = ("smartml.testing.language", "smartml.testing.vision")
 
 #: A programmed answer: a proto-plus message, a protobuf message, a dict (snake_case
 #: or camelCase) or a JSON string/bytes (e.g. a recorded real response).
@@ -50,6 +54,8 @@ Response = Any
 Handler = Callable[[Any], Response]
 #: ``apply_item_faults(response, {index: google.rpc.Status}) -> response``
 ItemFaultHook = Callable[[Any, Mapping[int, Any]], Any]
+#: ``adapt_answer(answer) -> handler``, or None when ``answer`` has the response's own shape
+AnswerHook = Callable[[Response], Handler | None]
 
 _SERVER_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -66,6 +72,7 @@ class Method:
     response_type: Any
     default: Handler
     apply_item_faults: ItemFaultHook | None = None
+    adapt_answer: AnswerHook | None = None
 
 
 @dataclass(frozen=True)
@@ -214,10 +221,17 @@ class FakeGoogle:
 
     # ---- programming -------------------------------------------------------------------
     def respond(self, method: str, response: Response) -> None:
-        """Answer every call of ``method`` with ``response`` (see :data:`Response`)."""
+        """Answer every call of ``method`` with ``response`` (see :data:`Response`).
+
+        A batch method also takes one item's answer, given to every item of a request.
+        """
         name = self._resolve(method)
-        message = to_message(self._methods[name].response_type, response)
-        self._program(name).handler = lambda _request: message
+        spec = self._methods[name]
+        handler = spec.adapt_answer(response) if spec.adapt_answer is not None else None
+        if handler is None:
+            message = to_message(spec.response_type, response)
+            handler = lambda _request: message  # noqa: E731
+        self._program(name).handler = handler
 
     def on(self, method: str, handler: Handler) -> None:
         """Answer calls of ``method`` with ``handler(request)`` (any :data:`Response`)."""
@@ -259,7 +273,8 @@ class FakeGoogle:
         code: str | grpc.StatusCode = "INTERNAL",
         message: str = "fake per-item error",
     ) -> None:
-        """Put an error status on item ``index`` of a batch response (batch methods only)."""
+        """Put an error status on item ``index`` of every batch response of ``method``
+        (the index within each request; batch methods only)."""
         name = self._resolve(method)
         if self._methods[name].apply_item_faults is None:
             raise ValueError(f"{name} has no per-item results")

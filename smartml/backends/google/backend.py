@@ -1,6 +1,6 @@
 """GoogleBackend: Google Cloud's ML APIs through the official async clients.
 
-Each API module (``language.py``; later ``vision.py``, ``speech.py`` ...) contributes an
+Each API module (``language.py``, ``vision.py``; later ``speech.py`` ...) contributes an
 :class:`ApiSpec` and its task handlers to :data:`APIS`; the plumbing here (credentials,
 one client per API, retries, error mapping) is shared by all of them.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handler, Handlers
-from smartml.backends.google import language
+from smartml.backends.google import language, vision
 from smartml.backends.google.clients import ApiSpec, Caller, Clients, module_installed
 from smartml.backends.google.credentials import Auth, resolve_auth
 from smartml.backends.google.retry import (
@@ -27,6 +27,7 @@ from smartml.settings import Settings
 #: Every API the backend serves: its client, and a function giving its task handlers.
 APIS: tuple[tuple[ApiSpec, Callable[[Caller], Mapping[type[Task[Any]], Handler]]], ...] = (
     (language.API, language.handlers),
+    (vision.API, vision.handlers),
 )
 INSTALL_HINT = 'pip install "smartml[google]"'
 

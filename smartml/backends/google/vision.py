@@ -1,0 +1,574 @@
+"""Cloud Vision (``google.cloud.vision_v1``): every vision task through BatchAnnotateImages.
+
+A single-feature task (labels, objects, faces, text, safe search) is a batch of one image
+with one feature. ``AnnotateImagesTask`` asks all its features in one request per image,
+packs images into requests of at most 16 (:mod:`~smartml.backends.google.limits`) and
+sends those concurrently. Google reports a failed image inside a successful response
+(``responses[i].error``): that image gets an :class:`~smartml.errors.ItemError` and the
+others are unaffected.
+
+Requests are plain dicts and responses are read attribute by attribute, so nothing here
+imports the client library. Google gives some coordinates in pixels (faces, text,
+landmarks, logos, crop hints) and some normalized (objects); both become boxes
+normalized to [0, 1] through :class:`Frame`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from smartml.backends.base import Handler
+from smartml.backends.google import limits
+from smartml.backends.google.clients import ApiSpec, Caller
+from smartml.backends.google.retry import BACKEND, to_smartml_error
+from smartml.backends.tasks import (
+    AnnotateImagesTask,
+    FacesTask,
+    LabelsTask,
+    ObjectsTask,
+    SafeSearchTask,
+    Task,
+    TextTask,
+)
+from smartml.errors import (
+    BackendError,
+    BackendUnavailableError,
+    InvalidInputError,
+    ItemError,
+    SmartMLError,
+)
+from smartml.inputs import Image
+from smartml.results.common import Box, Likelihood, Point, Result
+from smartml.results.vision import (
+    Block,
+    ColorInfo,
+    CropHint,
+    DetectedObject,
+    EntityAnnotation,
+    Face,
+    FacesResult,
+    ImageAnnotation,
+    ImageAnnotations,
+    ImageProperties,
+    Label,
+    LabelsResult,
+    Landmark,
+    ObjectsResult,
+    Page,
+    Paragraph,
+    SafeSearchResult,
+    TextResult,
+    WebDetection,
+    WebEntity,
+    Word,
+)
+
+API = ApiSpec(
+    "vision_v1", "google.cloud.vision_v1", "ImageAnnotatorAsyncClient", "google-cloud-vision"
+)
+METHOD = "batch_annotate_images"
+#: BatchAnnotateImages requests in flight at once for one ``AnnotateImagesTask``.
+CONCURRENCY = 8
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Result)
+
+
+def handlers(call: Caller) -> dict[type[Task[Any]], Handler]:
+    """The vision tasks this API serves, each bound to ``call``."""
+    api = VisionApi(call)
+    return {
+        LabelsTask: api.labels,
+        ObjectsTask: api.objects,
+        FacesTask: api.faces,
+        TextTask: api.text,
+        SafeSearchTask: api.safe_search,
+        AnnotateImagesTask: api.annotate,
+    }
+
+
+# ---- reading Google's coordinates -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """How to read one image's response: its size in pixels and how many results to keep."""
+
+    width: float
+    height: float
+    max_results: int = 0  # 0: all
+
+    @classmethod
+    def of(cls, image: Image, response: Any, max_results: int = 0) -> Frame:
+        """The image's own size; for a ``gs://`` image (size unknown here), the OCR page's
+        size, else the farthest pixel vertex in the response (an approximation)."""
+        if image.width and image.height:
+            return cls(image.width, image.height, max_results)
+        for page in response.full_text_annotation.pages:
+            if page.width and page.height:
+                return cls(page.width, page.height, max_results)
+        points = list(_pixel_points(response))
+        width = max((x for x, _ in points), default=1.0)
+        height = max((y for _, y in points), default=1.0)
+        return cls(max(width, 1.0), max(height, 1.0), max_results)
+
+    def keep(self, items: list[T]) -> list[T]:
+        return items[: self.max_results] if self.max_results > 0 else items
+
+    def point(self, x: float, y: float, z: float | None = None) -> Point:
+        """A pixel position, normalized (not clipped: a landmark may lie off the image)."""
+        depth = None if z is None else round(z, 6)
+        return Point(x=round(x / self.width, 6), y=round(y / self.height, 6), z=depth)
+
+    def polygon(self, poly: Any) -> list[Point]:
+        """A BoundingPoly's vertices, normalized, in Google's order."""
+        if poly.normalized_vertices:
+            return [Point(x=_unit(v.x), y=_unit(v.y)) for v in poly.normalized_vertices]
+        return [Point(x=_unit(v.x / self.width), y=_unit(v.y / self.height)) for v in poly.vertices]
+
+    def box(self, poly: Any) -> Box:
+        """The box around a BoundingPoly given in pixels or normalized, clipped to [0, 1]."""
+        return Box.from_points([(p.x, p.y) for p in self.polygon(poly)])
+
+
+def _pixel_points(response: Any) -> Iterator[tuple[float, float]]:
+    """Every pixel vertex of a response (to guess the size of an image we never saw)."""
+    polys = [
+        *(f.bounding_poly for f in response.face_annotations),
+        *(t.bounding_poly for t in response.text_annotations),
+        *(e.bounding_poly for e in response.landmark_annotations),
+        *(e.bounding_poly for e in response.logo_annotations),
+        *(h.bounding_poly for h in response.crop_hints_annotation.crop_hints),
+    ]
+    for poly in polys:
+        yield from ((v.x, v.y) for v in poly.vertices)
+    for face in response.face_annotations:
+        yield from ((m.position.x, m.position.y) for m in face.landmarks)
+
+
+# ---- parsing: one function per annotation type, shared by every path -------------------
+
+
+def parse_labels(r: Any, frame: Frame) -> LabelsResult:
+    labels = [
+        Label(
+            description=a.description,
+            score=_unit(a.score),
+            mid=a.mid,
+            topicality=_unit(a.topicality) if a.topicality else None,
+        )
+        for a in r.label_annotations
+    ]
+    labels.sort(key=lambda label: -label.score)
+    return LabelsResult(labels=frame.keep(labels), model=API.name)
+
+
+def parse_objects(r: Any, frame: Frame) -> ObjectsResult:
+    objects = [
+        DetectedObject(name=o.name, score=_unit(o.score), box=frame.box(o.bounding_poly), mid=o.mid)
+        for o in r.localized_object_annotations
+    ]
+    objects.sort(key=lambda o: -o.score)
+    return ObjectsResult(objects=frame.keep(objects), model=API.name)
+
+
+def parse_faces(r: Any, frame: Frame) -> FacesResult:
+    faces = [
+        Face(
+            box=frame.box(f.bounding_poly),
+            confidence=_unit(f.detection_confidence),
+            landmarks=[
+                Landmark(
+                    type=_name(m.type_),
+                    position=frame.point(m.position.x, m.position.y, m.position.z),
+                )
+                for m in f.landmarks
+            ],
+            roll=f.roll_angle,
+            pan=f.pan_angle,
+            tilt=f.tilt_angle,
+            joy=_likelihood(f.joy_likelihood),
+            sorrow=_likelihood(f.sorrow_likelihood),
+            anger=_likelihood(f.anger_likelihood),
+            surprise=_likelihood(f.surprise_likelihood),
+            under_exposed=_likelihood(f.under_exposed_likelihood),
+            blurred=_likelihood(f.blurred_likelihood),
+            headwear=_likelihood(f.headwear_likelihood),
+            landmarking_confidence=_unit(f.landmarking_confidence),
+        )
+        for f in r.face_annotations
+    ]
+    return FacesResult(faces=frame.keep(faces), model=API.name)
+
+
+def parse_text(r: Any, frame: Frame) -> TextResult:
+    """TEXT_DETECTION and DOCUMENT_TEXT_DETECTION alike: the text and its page tree.
+
+    A response without ``full_text_annotation`` (older recordings) gets one block made of
+    the word annotations ``text_annotations[1:]``.
+    """
+    full = r.full_text_annotation
+    text = r.text_annotations[0].description if r.text_annotations else full.text
+    if full.pages:
+        pages = [_page(page, frame) for page in full.pages]
+    elif len(r.text_annotations) > 1:
+        words = [
+            Word(
+                text=t.description,
+                box=frame.box(t.bounding_poly),
+                polygon=frame.polygon(t.bounding_poly),
+            )
+            for t in r.text_annotations[1:]
+        ]
+        box = frame.box(r.text_annotations[0].bounding_poly)
+        paragraph = Paragraph(box=box, words=words)
+        language = [r.text_annotations[0].locale] if r.text_annotations[0].locale else []
+        pages = [
+            Page(
+                width=round(frame.width),
+                height=round(frame.height),
+                blocks=[Block(box=box, paragraphs=[paragraph])],
+                languages=language,
+            )
+        ]
+    else:
+        pages = []
+    return TextResult(text=text, pages=pages, model=API.name)
+
+
+def _page(page: Any, frame: Frame) -> Page:
+    if page.width and page.height:  # words are in this page's pixels
+        frame = Frame(page.width, page.height)
+    return Page(
+        width=page.width,
+        height=page.height,
+        confidence=_confidence(page.confidence),
+        languages=[lang.language_code for lang in page.property.detected_languages],
+        blocks=[
+            Block(
+                box=frame.box(block.bounding_box),
+                confidence=_confidence(block.confidence),
+                block_type=_name(block.block_type),
+                paragraphs=[
+                    Paragraph(
+                        box=frame.box(paragraph.bounding_box),
+                        confidence=_confidence(paragraph.confidence),
+                        words=[
+                            Word(
+                                text="".join(symbol.text for symbol in word.symbols),
+                                box=frame.box(word.bounding_box),
+                                confidence=_confidence(word.confidence),
+                                polygon=frame.polygon(word.bounding_box),
+                            )
+                            for word in paragraph.words
+                        ],
+                    )
+                    for paragraph in block.paragraphs
+                ],
+            )
+            for block in page.blocks
+        ],
+    )
+
+
+def parse_safe_search(r: Any, frame: Frame) -> SafeSearchResult:
+    s = r.safe_search_annotation
+    return SafeSearchResult(
+        adult=_likelihood(s.adult),
+        racy=_likelihood(s.racy),
+        violence=_likelihood(s.violence),
+        medical=_likelihood(s.medical),
+        spoof=_likelihood(s.spoof),
+        model=API.name,
+    )
+
+
+def parse_entities(annotations: Iterable[Any], frame: Frame) -> list[EntityAnnotation]:
+    """Landmarks or logos."""
+    entities = [
+        EntityAnnotation(
+            description=e.description,
+            score=_unit(e.score),
+            mid=e.mid,
+            box=frame.box(e.bounding_poly)
+            if e.bounding_poly.vertices or e.bounding_poly.normalized_vertices
+            else None,
+            locations=[(loc.lat_lng.latitude, loc.lat_lng.longitude) for loc in e.locations],
+        )
+        for e in annotations
+    ]
+    entities.sort(key=lambda e: -e.score)
+    return frame.keep(entities)
+
+
+def parse_landmarks(r: Any, frame: Frame) -> list[EntityAnnotation]:
+    return parse_entities(r.landmark_annotations, frame)
+
+
+def parse_logos(r: Any, frame: Frame) -> list[EntityAnnotation]:
+    return parse_entities(r.logo_annotations, frame)
+
+
+def parse_properties(r: Any, frame: Frame) -> ImageProperties:
+    colors = r.image_properties_annotation.dominant_colors.colors
+    return ImageProperties(
+        dominant_colors=[
+            ColorInfo(
+                red=c.color.red,
+                green=c.color.green,
+                blue=c.color.blue,
+                score=_unit(c.score),
+                pixel_fraction=_unit(c.pixel_fraction),
+            )
+            for c in colors
+        ]
+    )
+
+
+def parse_crop_hints(r: Any, frame: Frame) -> list[CropHint]:
+    return [
+        CropHint(
+            box=frame.box(h.bounding_poly),
+            confidence=_unit(h.confidence),
+            importance_fraction=h.importance_fraction,
+        )
+        for h in r.crop_hints_annotation.crop_hints
+    ]
+
+
+def parse_web(r: Any, frame: Frame) -> WebDetection:
+    w = r.web_detection
+    return WebDetection(
+        entities=[
+            WebEntity(description=e.description, score=e.score, entity_id=e.entity_id)
+            for e in w.web_entities
+        ],
+        best_guess_labels=[label.label for label in w.best_guess_labels],
+        full_matching_images=[i.url for i in w.full_matching_images],
+        partial_matching_images=[i.url for i in w.partial_matching_images],
+        visually_similar_images=[i.url for i in w.visually_similar_images],
+        pages_with_matching_images=[p.url for p in w.pages_with_matching_images],
+    )
+
+
+@dataclass(frozen=True)
+class Feature(Generic[T]):
+    """A smartml feature: Google's ``Feature.Type``, where it goes in an
+    :class:`ImageAnnotation`, and how its part of a response is read."""
+
+    google: str
+    field: str
+    parse: Callable[[Any, Frame], T]
+
+
+LABELS = Feature("LABEL_DETECTION", "labels", parse_labels)
+OBJECTS = Feature("OBJECT_LOCALIZATION", "objects", parse_objects)
+FACES = Feature("FACE_DETECTION", "faces", parse_faces)
+TEXT = Feature("TEXT_DETECTION", "text", parse_text)
+DOCUMENT_TEXT = Feature("DOCUMENT_TEXT_DETECTION", "text", parse_text)
+SAFE_SEARCH = Feature("SAFE_SEARCH_DETECTION", "safe_search", parse_safe_search)
+
+#: Every feature name of ``vision.annotate`` (see ``smartml.namespaces.vision``).
+FEATURES: dict[str, Feature[Any]] = {
+    "labels": LABELS,
+    "objects": OBJECTS,
+    "faces": FACES,
+    "text": TEXT,
+    "document_text": DOCUMENT_TEXT,
+    "safe_search": SAFE_SEARCH,
+    "landmarks": Feature("LANDMARK_DETECTION", "landmarks", parse_landmarks),
+    "logos": Feature("LOGO_DETECTION", "logos", parse_logos),
+    "properties": Feature("IMAGE_PROPERTIES", "properties", parse_properties),
+    "crop_hints": Feature("CROP_HINTS", "crop_hints", parse_crop_hints),
+    "web": Feature("WEB_DETECTION", "web", parse_web),
+}
+
+
+# ---- requests -----------------------------------------------------------------------
+
+
+def image_request(
+    image: Image,
+    features: Sequence[Feature[Any]],
+    max_results: int = 0,
+    languages: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One ``AnnotateImageRequest``: inline bytes (size-checked) or a ``gs://`` URI."""
+    limits.check_vision_image(image)
+    content = (
+        {"content": image.data} if image.data is not None else {"source": {"image_uri": image.uri}}
+    )
+    request: dict[str, Any] = {
+        "image": content,
+        "features": [{"type_": f.google, "max_results": max_results} for f in features],
+    }
+    if languages:
+        request["image_context"] = {"language_hints": list(languages)}
+    return request
+
+
+def item_error(status: Any, *, what: str) -> SmartMLError:
+    """The smartml error for a per-image ``google.rpc.Status`` (same mapping as an RPC's)."""
+    from google.api_core import exceptions as gexc
+
+    cause = gexc.from_grpc_status(status.code, status.message)  # type: ignore[no-untyped-call]
+    error = to_smartml_error(cause, what=what)
+    error.__cause__ = cause
+    return error
+
+
+def _packed(items: list[tuple[int, Image, dict[str, Any]]]) -> Iterator[list[Any]]:
+    """Requests of at most ``VISION_IMAGES_PER_REQUEST`` images and, where an image alone
+    is not bigger, at most ``VISION_REQUEST_BYTES`` of inline bytes."""
+    chunk: list[tuple[int, Image, dict[str, Any]]] = []
+    size = 0
+    for item in items:
+        data = len(item[1].data or b"")
+        if chunk and (
+            len(chunk) >= limits.VISION_IMAGES_PER_REQUEST
+            or size + data > limits.VISION_REQUEST_BYTES
+        ):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += data
+    if chunk:
+        yield chunk
+
+
+class VisionApi:
+    """One method per task; all of them end in :meth:`_send`."""
+
+    def __init__(self, call: Caller) -> None:
+        self._call = call
+
+    async def _send(self, requests: list[dict[str, Any]]) -> list[Any]:
+        """One BatchAnnotateImages call: one AnnotateImageResponse per request, in order."""
+        batch = await self._call(API, METHOD, {"requests": requests})
+        responses = list(batch.responses)
+        if len(responses) != len(requests):
+            raise BackendError(
+                BACKEND,
+                f"{API.name}: {len(responses)} responses for {len(requests)} images",
+                retryable=True,
+            )
+        return responses
+
+    async def _single(
+        self, image: Image, feature: Feature[R], max_results: int = 0, languages: Sequence[str] = ()
+    ) -> R:
+        (response,) = await self._send([image_request(image, [feature], max_results, languages)])
+        if response.error.code:
+            raise item_error(response.error, what=f"{API.name} ({image.source})")
+        result = feature.parse(response, Frame.of(image, response, max_results))
+        result.raw = response
+        return result
+
+    async def labels(self, task: LabelsTask) -> LabelsResult:
+        return await self._single(task.image, LABELS, task.max_results)
+
+    async def objects(self, task: ObjectsTask) -> ObjectsResult:
+        return await self._single(task.image, OBJECTS, task.max_results)
+
+    async def faces(self, task: FacesTask) -> FacesResult:
+        return await self._single(task.image, FACES, task.max_results)
+
+    async def text(self, task: TextTask) -> TextResult:
+        feature = DOCUMENT_TEXT if task.document else TEXT
+        return await self._single(task.image, feature, languages=task.languages)
+
+    async def safe_search(self, task: SafeSearchTask) -> SafeSearchResult:
+        return await self._single(task.image, SAFE_SEARCH)
+
+    async def annotate(self, task: AnnotateImagesTask) -> ImageAnnotations:
+        """Every feature of every image, in requests of ≤16 sent concurrently.
+
+        An image that fails (too big, refused by Google, or in a request that failed
+        after retries) gets ``error``; the others are unaffected. When every request
+        fails, or the backend can't be used at all, the call raises instead, so that a
+        fallback chain can try its next backend.
+        """
+        features = [FEATURES[name] for name in task.features]
+        annotations: list[ImageAnnotation] = [ImageAnnotation() for _ in task.images]
+        pending: list[tuple[int, Image, dict[str, Any]]] = []
+        for index, image in enumerate(task.images):
+            if isinstance(image, ItemError):
+                annotations[index] = ImageAnnotation(error=image)
+                continue
+            try:
+                pending.append((index, image, image_request(image, features, task.max_results)))
+            except InvalidInputError as exc:
+                annotations[index] = _failed(exc, index, image)
+
+        chunks = list(_packed(pending))
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def send(chunk: list[tuple[int, Image, dict[str, Any]]]) -> list[Any]:
+            async with slots:
+                return await self._send([request for _, _, request in chunk])
+
+        outcomes = await asyncio.gather(*(send(c) for c in chunks), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        for error in errors:
+            if not isinstance(error, SmartMLError) or isinstance(error, BackendUnavailableError):
+                raise error
+        if errors and len(errors) == len(outcomes):
+            raise errors[0]
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            for (index, image, _), response in _pairs(chunk, outcome):
+                if isinstance(response, SmartMLError):
+                    annotations[index] = _failed(response, index, image)
+                elif response.error.code:
+                    what = f"{API.name}, image {index} ({image.source})"
+                    error = item_error(response.error, what=what)
+                    annotations[index] = _failed(error, index, image)
+                else:
+                    frame = Frame.of(image, response, task.max_results)
+                    parsed = {f.field: f.parse(response, frame) for f in features}
+                    for value in parsed.values():
+                        if isinstance(value, Result):
+                            value.backend = BACKEND
+                    annotations[index] = ImageAnnotation(**parsed, model=API.name, raw=response)
+        return ImageAnnotations(annotations=annotations, model=API.name)
+
+
+def _pairs(chunk: list[T], outcome: list[Any] | BaseException) -> Iterator[tuple[T, Any]]:
+    """Each image of a request with its response, or with the request's error."""
+    if isinstance(outcome, BaseException):
+        return ((item, outcome) for item in chunk)
+    return zip(chunk, outcome, strict=True)
+
+
+def _failed(exc: BaseException, index: int, image: Image) -> ImageAnnotation:
+    error = ItemError.from_exception(exc, index=index, source=image.source)
+    error.backend = error.backend or BACKEND
+    return ImageAnnotation(error=error)
+
+
+# ---- small conversions --------------------------------------------------------------
+
+
+def _name(value: Any) -> str:
+    """An enum's name; an unknown value (an int to proto-plus) as its number."""
+    return str(getattr(value, "name", value))
+
+
+def _likelihood(value: Any) -> Likelihood:
+    return Likelihood.__members__.get(_name(value), Likelihood.UNKNOWN)
+
+
+def _clip(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def _unit(value: float) -> float:
+    return round(_clip(value), 6)
+
+
+def _confidence(value: float) -> float:
+    """An OCR confidence; 0 means Google sent none (proto3 can't tell), read as 1.0 —
+    the result models' "no confidence given"."""
+    return _unit(value) if value > 0 else 1.0
