@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     models: dict[str, str] = Field(
         default_factory=dict, description="Per-task model override: HF id or directory"
     )
+    vision_labels: list[str] = Field(
+        default_factory=list,
+        description="Your own label set, for a zero-shot image model configured for labels",
+    )
     trust_remote_code: bool = Field(
         default=False, description="Allow HF models that ship their own code"
     )

@@ -79,7 +79,7 @@ class LocalBackend(Backend):
     def _check(self, task_type: type[Task[Any]]) -> Availability:
         refused = self._refused.get(task_type)
         if refused is not None:
-            return Availability(False, refused.message, refused.hint or "")
+            return Availability(False, refused.reason, refused.hint or "")
         absent = missing(self.engines[task_type].requires)
         if not absent:
             return Availability.ok()
