@@ -52,9 +52,11 @@ class Media:
         source: str = "<bytes>",
         format: str = "",
     ) -> None:
-        if (data is None) == (uri is None):
+        if data is not None and uri is not None:
+            raise InvalidInputError(f"{self.kind} takes bytes or a gs:// URI, not both")
+        if data is None and uri is None and not self._in_memory():
             raise InvalidInputError(f"{self.kind} needs either bytes or a gs:// URI")
-        self.data = data
+        self._data = data
         self.uri = uri
         self.source = source
         self.format = format
@@ -166,6 +168,15 @@ class Media:
             hint="pass a gs:// URI for large files (Google backend) or raise the limit "
             "(SMARTML_MAX_INPUT_BYTES)",
         )
+
+    @property
+    def data(self) -> bytes | None:
+        """The encoded file's bytes (None for a ``gs://`` URI)."""
+        return self._data
+
+    def _in_memory(self) -> bool:
+        """Whether the media is held decoded, its bytes made on demand (see Image)."""
+        return False
 
     # ---- hooks for subclasses ---------------------------------------------------------
     @classmethod

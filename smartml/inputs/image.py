@@ -39,11 +39,24 @@ class Image(Media):
         uri: str | None = None,
         source: str = "<bytes>",
         format: str = "",
+        pil: PILImage | None = None,
     ) -> None:
+        self._pil: PILImage | None = pil
         super().__init__(data, uri=uri, source=source, format=format)
-        self._pil: PILImage | None = None
-        self.width = 0
-        self.height = 0
+        self.width, self.height = pil.size if pil is not None else (0, 0)
+
+    def _in_memory(self) -> bool:
+        return self._pil is not None
+
+    @property
+    def data(self) -> bytes | None:
+        """The encoded bytes; an image given as PIL or numpy is PNG-encoded on first use
+        (only a backend that sends bytes, such as Google, asks)."""
+        if self._data is None and self._pil is not None and self.uri is None:
+            buf = io.BytesIO()
+            self._pil.save(buf, format="PNG", compress_level=1)
+            self._data = buf.getvalue()
+        return self._data
 
     def validate(self) -> None:
         from PIL import Image as PILModule
@@ -92,10 +105,15 @@ class Image(Media):
 
     @classmethod
     def from_pil(cls, image: PILImage) -> Image:
-        buf = io.BytesIO()
-        rgb = image if image.mode in ("RGB", "L", "RGBA") else image.convert("RGB")
-        rgb.save(buf, format="PNG")
-        return cls.from_bytes(buf.getvalue(), source=f"<PIL {image.width}x{image.height}>")
+        """An image already decoded: kept as an RGB copy, encoded only if a backend needs bytes."""
+        if image.width * image.height == 0:
+            raise InvalidInputError("the PIL image is empty (0 pixels)")
+        made = cls(
+            source=f"<PIL {image.width}x{image.height}>", format="png", pil=image.convert("RGB")
+        )
+        if made.width * made.height > cls.max_pixels:
+            raise made._too_many_pixels(f"{made.width}x{made.height} pixels")
+        return made
 
     @classmethod
     def from_numpy(cls, array: np.ndarray[Any, Any]) -> Image:
