@@ -59,7 +59,7 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except SmartMLError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
+        err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
         if exc.hint:
-            err.print(f"[yellow]how to fix:[/] {exc.hint}")
+            err.print(f"[yellow]how to fix:[/] {exc.hint}", soft_wrap=True)
         raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1) from None

@@ -134,7 +134,8 @@ def _run(
                 if as_json and len(images) > 1:
                     error = annotation.error.model_dump(mode="json") if annotation.error else {}
                     sys.stdout.write(_line({"image": source, "error": error}) + "\n")
-                err.print(f"[bold red]error:[/] {source}: {message}")
+                where = "" if source in message else f"{source}: "
+                err.print(f"[bold red]error:[/] {where}{message}", soft_wrap=True)
                 continue
             if as_json:
                 if len(images) == 1:

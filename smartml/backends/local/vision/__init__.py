@@ -12,26 +12,13 @@
 
 from __future__ import annotations
 
-import importlib
-
 from smartml.backends.local.engine import TaskEngines
-
-#: The modules that contribute engines, in the order their tasks are listed.
-MODULES = ("labels", "objects", "faces", "ocr", "safe_search")
+from smartml.backends.local.vision import faces, labels, objects, ocr, safe_search
 
 
 def engines() -> tuple[TaskEngines, ...]:
     """Every vision module's ``ENGINES``; importing them is cheap (models load lazily)."""
-    found: list[TaskEngines] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # not written yet
-            raise
-        found.extend(module.ENGINES)
-    return tuple(found)
+    return (*labels.ENGINES, *objects.ENGINES, *faces.ENGINES, *ocr.ENGINES, *safe_search.ENGINES)
 
 
 __all__ = ["engines"]
