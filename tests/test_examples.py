@@ -46,3 +46,28 @@ def test_main_job_writes_one_record_per_text(tmp_path: Path) -> None:
     assert by_name["news-football.txt"]["classify"]["categories"][0]["name"].startswith("/Sports")
     assert by_name["note-de.txt"]["detect"]["language"] == "de"
     assert by_name["note-de.txt"]["sentiment"]["error"] == "UnsupportedCapabilityError"
+
+
+def test_main_job_annotates_and_draws_the_bundled_images(tmp_path: Path) -> None:
+    out, drawings = tmp_path / "vision.jsonl", tmp_path / "drawings"
+    proc = run(
+        "examples/annotate_images.py",
+        "examples/data/images",
+        "--out",
+        str(out),
+        "--drawings",
+        str(drawings),
+    )
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 4 and all(r["error"] is None for r in records)
+    by_labels = {r["labels"]["labels"][0]["description"] for r in records}
+    assert {"Person", "Cat", "Espresso"} <= by_labels
+    page = next(r for r in records if r["text"]["pages"] and len(r["text"]["text"]) > 100)
+    assert "quick brown fox" in page["text"]["text"]
+    assert sorted(p.name for p in drawings.iterdir()) == [
+        "astronaut.png",
+        "chelsea.png",
+        "coffee.png",
+        "page.png",
+    ]
