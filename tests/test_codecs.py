@@ -1,0 +1,35 @@
+"""Audio encoding: every output format decodes back with its sample rate and duration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from smartml import InvalidInputError
+from smartml.codecs import FORMATS, decode, encode, resample, to_mono
+
+
+@pytest.mark.parametrize("audio_format", list(FORMATS))
+@pytest.mark.parametrize("rate", [16000, 22050])
+def test_round_trip(audio_format: str, rate: int) -> None:
+    t = np.arange(int(1.5 * rate)) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    data, written = encode(tone, rate, audio_format)
+    samples, decoded_rate = decode(data)
+    assert decoded_rate == written
+    assert len(samples) / decoded_rate == pytest.approx(1.5, abs=0.03)
+    spectrum = np.abs(np.fft.rfft(samples[:decoded_rate]))
+    assert abs(np.argmax(spectrum) - 440) <= 2  # the tone survives the codec
+
+
+def test_resample_and_mono() -> None:
+    stereo = np.stack([np.ones(1000), np.zeros(1000)], axis=1).astype(np.float32)
+    assert to_mono(stereo).tolist() == [0.5] * 1000
+    assert len(resample(np.zeros(22050, np.float32), 22050, 16000)) == 16000
+
+
+def test_bad_input() -> None:
+    with pytest.raises(InvalidInputError, match="cannot decode audio"):
+        decode(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    with pytest.raises(InvalidInputError, match="unknown audio format"):
+        encode(np.zeros(10, np.float32), 8000, "aiff")
