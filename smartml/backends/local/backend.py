@@ -9,6 +9,9 @@ from smartml.backends.base import Availability, Backend, Handlers
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.language import ENGINES as LANGUAGE
 from smartml.backends.local.models import missing
+from smartml.backends.local.speech import engines as speech_engines
+from smartml.backends.local.translate import engines as translate_engines
+from smartml.backends.local.tts import engines as tts_engines
 from smartml.backends.local.vision import engines as vision_engines
 from smartml.backends.local.vision.annotate import annotate_images, labels_with_faces
 from smartml.backends.tasks import AnnotateImagesTask, Capability, LabelsTask, Task
@@ -16,7 +19,13 @@ from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
 #: Every area's table of task engines; speech, video... add theirs here.
-AREAS: tuple[tuple[TaskEngines, ...], ...] = (LANGUAGE, vision_engines())
+AREAS: tuple[tuple[TaskEngines, ...], ...] = (
+    LANGUAGE,
+    vision_engines(),
+    speech_engines(),
+    tts_engines(),
+    translate_engines(),
+)
 
 
 class LocalBackend(Backend):
