@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from smartml.errors import InvalidInputError, SmartMLError
+from smartml.results import Result
 
 T = TypeVar("T")
 
@@ -63,3 +64,9 @@ def friendly_errors() -> Iterator[None]:
         if exc.hint:
             err.print(f"[yellow]how to fix:[/] {exc.hint}", soft_wrap=True)
         raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1) from None
+
+
+def provenance(result: Result) -> str:
+    """Who answered, and what was tried before, as a dim line."""
+    tried = "".join(f" (after {a.backend}: {a.message})" for a in result.attempts)
+    return f"[dim]backend {result.backend} · model {result.model}{tried}[/]"

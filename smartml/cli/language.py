@@ -15,6 +15,7 @@ from smartml.cli._common import (
     emit,
     friendly_errors,
     out,
+    provenance,
     read_text_argument,
 )
 from smartml.results import (
@@ -31,11 +32,6 @@ app = typer.Typer(
 )
 
 TextArgument = typer.Argument(..., help="The text, '-' to read standard input, or @path")
-
-
-def _provenance(result: Result) -> str:
-    tried = "".join(f" (after {a.backend}: {a.message})" for a in result.attempts)
-    return f"[dim]backend {result.backend} · model {result.model}{tried}[/]"
 
 
 def _render(result: BaseModel) -> None:
@@ -74,7 +70,7 @@ def _render(result: BaseModel) -> None:
     elif isinstance(result, LanguageResult):
         conf = "" if result.confidence is None else f" (confidence {result.confidence:.2f})"
         out.print(f"language [bold]{result.language}[/]{conf}")
-    out.print(_provenance(result))
+    out.print(provenance(result))
 
 
 def _run(method: str, text: str, backend: str | None, as_json: bool, **kwargs: Any) -> None:

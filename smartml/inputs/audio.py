@@ -1,17 +1,47 @@
-"""Audio input: path, bytes, gs:// URI or URL; the format is read from the bytes."""
+"""Audio input: path, bytes, gs:// URI or URL; the format is read from the bytes.
+
+WAV headers are read on creation with the standard library; other formats (FLAC, OGG,
+MP3) are probed lazily through ``soundfile`` by :meth:`Audio.info`, and
+:meth:`Audio.decode` turns any of them into float32 samples at the rate an engine needs.
+numpy and soundfile are imported only inside those methods.
+"""
 
 from __future__ import annotations
 
 import io
 import wave
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from smartml.errors import InvalidInputError
 from smartml.inputs._source import Media, Signature
 
+if TYPE_CHECKING:
+    from smartml.codecs import Samples
+
+_WAV_WIDTHS = {1: "PCM_U8", 2: "PCM_16", 3: "PCM_24", 4: "PCM_32"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio file's header says: ``encoding`` is libsndfile's subtype name
+    (``PCM_16``, ``FLAC``... e.g. ``VORBIS``, ``MPEG_LAYER_III``)."""
+
+    format: str
+    encoding: str
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
 
 class Audio(Media):
-    """An audio file. WAV headers are checked on creation; other formats when decoded."""
+    """An audio file. WAV headers are checked on creation; other formats when probed
+    (:meth:`info`) or decoded (:meth:`decode`)."""
 
     kind: ClassVar[str] = "audio"
     signatures: ClassVar[tuple[Signature, ...]] = (
@@ -29,21 +59,97 @@ class Audio(Media):
         Signature("amr", b"#!AMR"),
     )
 
-    sample_rate: int | None = None
-    channels: int | None = None
-    duration: float | None = None
+    _info: AudioInfo | None = None
 
     def validate(self) -> None:
         if self.format != "wav" or self.data is None:
             return
         try:
             with wave.open(io.BytesIO(self.data)) as w:
-                self.sample_rate = w.getframerate()
-                self.channels = w.getnchannels()
-                frames = w.getnframes()
+                rate, channels, frames = w.getframerate(), w.getnchannels(), w.getnframes()
+                encoding = _WAV_WIDTHS.get(w.getsampwidth(), "PCM")
         except (wave.Error, EOFError) as exc:
-            # Non-PCM WAVs (float, mu-law) are fine for decoders; only say so here.
+            # Non-PCM WAVs (float, mu-law) are fine for decoders; info() probes them later.
             if "unknown format" in str(exc):
                 return
             raise InvalidInputError(f"{self.source} is not a readable WAV file: {exc}") from exc
-        self.duration = frames / self.sample_rate if self.sample_rate else 0.0
+        self._info = AudioInfo("wav", encoding, rate, channels, frames)
+
+    # ---- header facts -------------------------------------------------------------------
+    def info(self) -> AudioInfo:
+        """The header facts, probed once with soundfile for formats other than PCM WAV."""
+        if self._info is None:
+            from smartml.codecs import _soundfile
+
+            data = self._local_bytes()
+            try:
+                probed = _soundfile().info(io.BytesIO(data))
+            except Exception as exc:  # LibsndfileError, RuntimeError, TypeError
+                raise InvalidInputError(
+                    f"cannot read the {self.format or 'audio'} file {self.source}: {exc}",
+                    hint=f"supported audio formats: {', '.join(self.supported_formats())}",
+                ) from exc
+            self._info = AudioInfo(
+                self.format,
+                str(probed.subtype),
+                int(probed.samplerate),
+                int(probed.channels),
+                max(int(probed.frames), 0),
+            )
+        return self._info
+
+    def _peek(self) -> AudioInfo | None:
+        """:meth:`info`, or None where it cannot be read (a gs:// URI, a bad file)."""
+        if self._info is None and self.data is None:
+            return None
+        try:
+            return self.info()
+        except InvalidInputError:
+            return None
+
+    @property
+    def sample_rate(self) -> int | None:
+        found = self._peek()
+        return found.sample_rate if found else None
+
+    @property
+    def channels(self) -> int | None:
+        found = self._peek()
+        return found.channels if found else None
+
+    @property
+    def duration(self) -> float | None:
+        """Length in seconds, None where it cannot be read locally."""
+        found = self._peek()
+        return found.duration if found else None
+
+    @property
+    def encoding(self) -> str | None:
+        found = self._peek()
+        return found.encoding if found else None
+
+    # ---- samples ------------------------------------------------------------------------
+    def decode(self, sample_rate: int | None = None, mono: bool = True) -> tuple[Samples, int]:
+        """Float32 samples in [-1, 1] and their rate: resampled to ``sample_rate`` when
+        given, mixed down to one channel when ``mono``. Empty audio is an error."""
+        from smartml.codecs import decode, resample, to_mono
+
+        samples, rate = decode(self._local_bytes(), source=self.source)
+        if samples.size == 0:
+            raise InvalidInputError(
+                f"the audio {self.source} holds no samples (zero length)",
+                hint="pass audio that is at least a fraction of a second long",
+            )
+        if mono:
+            samples = to_mono(samples)
+        if sample_rate is not None and sample_rate != rate:
+            samples, rate = resample(samples, rate, sample_rate), sample_rate
+        return samples, rate
+
+    def _local_bytes(self) -> bytes:
+        if self.data is None:
+            raise InvalidInputError(
+                f"cannot read {self.uri} on this machine: gs:// URIs are read by Google",
+                hint="download the object first, or use backend='google'",
+            )
+        return self.data

@@ -46,7 +46,13 @@ from typing import Any, NamedTuple
 import grpc
 
 #: Modules that provide the services FakeGoogle serves by default; each has ``services()``.
-SERVICE_MODULES: tuple[str, ...] = ("smartml.testing.language", "smartml.testing.vision")
+SERVICE_MODULES: tuple[str, ...] = (
+    "smartml.testing.language",
+    "smartml.testing.vision",
+    "smartml.testing.speech",
+    "smartml.testing.tts",
+    "smartml.testing.translate",
+)
 
 #: A programmed answer: a proto-plus message, a protobuf message, a dict (snake_case
 #: or camelCase) or a JSON string/bytes (e.g. a recorded real response).

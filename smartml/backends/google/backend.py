@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handler, Handlers
-from smartml.backends.google import language, vision
-from smartml.backends.google.clients import ApiSpec, Caller, Clients, module_installed
+from smartml.backends.google import language, speech, translate, tts, vision
+from smartml.backends.google.clients import ApiSpec, Clients, Session, module_installed
 from smartml.backends.google.credentials import Auth, resolve_auth
 from smartml.backends.google.retry import (
     RetryPolicy,
@@ -25,9 +25,12 @@ from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
 #: Every API the backend serves: its client, and a function giving its task handlers.
-APIS: tuple[tuple[ApiSpec, Callable[[Caller], Mapping[type[Task[Any]], Handler]]], ...] = (
+APIS: tuple[tuple[ApiSpec, Callable[[Session], Mapping[type[Task[Any]], Handler]]], ...] = (
     (language.API, language.handlers),
     (vision.API, vision.handlers),
+    (speech.API, speech.handlers),
+    (tts.API, tts.handlers),
+    (translate.API, translate.handlers),
 )
 INSTALL_HINT = 'pip install "smartml[google]"'
 
@@ -48,7 +51,7 @@ class GoogleBackend(Backend):
     def handlers(self) -> Handlers:
         table: dict[type[Task[Any]], Handler] = {}
         for api, handlers_of in APIS:
-            for task_type, handler in handlers_of(self.call).items():
+            for task_type, handler in handlers_of(self).items():
                 table[task_type] = handler
                 self._apis[task_type.capability] = api
         return table

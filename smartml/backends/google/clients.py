@@ -18,7 +18,7 @@ import sys
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from smartml.backends.google.credentials import Auth
@@ -48,6 +48,14 @@ class ApiSpec:
 
 #: ``await call(api, "analyze_sentiment", request)``: one RPC with smartml's retry policy.
 Caller = Callable[[ApiSpec, str, Mapping[str, Any]], Awaitable[Any]]
+
+
+class Session(Protocol):
+    """What an API module's handlers get from the backend: RPCs and the credentials."""
+
+    async def call(self, api: ApiSpec, method: str, request: Mapping[str, Any]) -> Any: ...
+
+    def auth(self) -> Auth: ...
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from smartml.backends.base import Handler
-from smartml.backends.google.clients import ApiSpec, Caller
+from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.limits import check_language_document
 from smartml.backends.tasks import (
     ClassifyTask,
@@ -47,8 +47,9 @@ DETECT_CHARS = 1000
 _UNSUPPORTED = re.compile(r"language (\S+) is not supported")
 
 
-def handlers(call: Caller) -> dict[type[Task[Any]], Handler]:
+def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The language tasks this API serves, each bound to ``call``."""
+    call = google.call
     api = LanguageApi(call)
     return {
         SentimentTask: api.sentiment,

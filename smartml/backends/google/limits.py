@@ -51,3 +51,34 @@ def check_vision_image(image: Image) -> None:
             VISION_IMAGE_BYTES,
             hint="upload it to Cloud Storage and pass its gs:// URI, or downscale it",
         )
+
+
+#: Speech-to-text: seconds of audio ``Recognize`` takes (Google says "about 1 minute").
+#: Longer audio goes by ``LongRunningRecognize``, which reads it from a ``gs://`` URI.
+SPEECH_SYNC_SECONDS = 60.0
+#: Speech-to-text: bytes of audio sent inline to ``Recognize``.
+SPEECH_SYNC_BYTES = 10 * 1024 * 1024
+#: Text-to-speech: bytes of UTF-8 input per ``SynthesizeSpeech`` (SSML tags count).
+TTS_INPUT_BYTES = 5000
+#: Translation v3: strings per ``TranslateText`` request.
+TRANSLATE_STRINGS_PER_REQUEST = 1024
+#: Translation v3: code points per ``TranslateText`` request (Google recommends < 30,000).
+TRANSLATE_CODE_POINTS_PER_REQUEST = 30_000
+
+SPEECH_LONG_HINT = (
+    "upload the audio to Cloud Storage and pass its gs:// URI (it then goes by "
+    "LongRunningRecognize, up to ~480 minutes), split it into clips under a minute, "
+    "or use backend='local', which transcribes long audio in chunks"
+)
+
+
+def check_speech_inline(source: str, size: int, duration: float | None) -> None:
+    """Inline audio for ``Recognize`` must be under a minute and 10 MB."""
+    check_size(f"audio {source}", size, SPEECH_SYNC_BYTES, hint=SPEECH_LONG_HINT)
+    if duration is not None and duration > SPEECH_SYNC_SECONDS:
+        raise InvalidInputError(
+            f"audio {source} is {duration:.1f} s long, over the {SPEECH_SYNC_SECONDS:g} s "
+            "Google's Recognize takes inline; longer audio must be read by Google from "
+            "Cloud Storage",
+            hint=SPEECH_LONG_HINT,
+        )

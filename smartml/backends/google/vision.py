@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from smartml.backends.base import Handler
 from smartml.backends.google import limits
-from smartml.backends.google.clients import ApiSpec, Caller
+from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.retry import BACKEND, to_smartml_error
 from smartml.backends.tasks import (
     AnnotateImagesTask,
@@ -77,8 +77,9 @@ T = TypeVar("T")
 R = TypeVar("R", bound=Result)
 
 
-def handlers(call: Caller) -> dict[type[Task[Any]], Handler]:
+def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The vision tasks this API serves, each bound to ``call``."""
+    call = google.call
     api = VisionApi(call)
     return {
         LabelsTask: api.labels,

@@ -1,0 +1,205 @@
+"""Translation with any Hugging Face sequence-to-sequence model the user configures.
+
+``models={"translate": "<hub id or directory>"}`` → ``AutoTokenizer`` +
+``AutoModelForSeq2SeqLM.generate`` (transformers 5 has no translation pipeline). The
+model's language scheme is read from its vocabulary once, at load:
+
+* Marian (``opus-mt-en-fr``): the pair is fixed by the model (from the tokenizer's
+  ``source_lang``/``target_lang`` or the model name); multi-target Marian models get a
+  ``>>fr<<`` prefix;
+* NLLB (``fra_Latn``), M2M-100 (``__fr__``) and mBART-50 (``fr_XX``): ``src_lang`` and
+  ``forced_bos_token_id`` are set from the BCP-47 codes.
+
+Paragraphs are split into sentences and translated in batches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from smartml.backends.local.engine import Context, Loaded
+from smartml.backends.local.language.hf import TRANSFORMERS
+from smartml.backends.local.language.text import split_sentences
+from smartml.backends.local.models import apply_offline, resolve, unavailable
+from smartml.backends.local.translate.common import (
+    Request,
+    TranslateEngine,
+    base,
+    unsupported_pair,
+)
+from smartml.errors import InvalidInputError
+
+#: Sentences per ``generate`` call.
+BATCH = 16
+#: ISO 639-1 → the ISO 639-3 code NLLB and Marian "tc" models use, where they differ.
+ISO3 = {
+    "af": "afr", "ar": "arb", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "ces",
+    "cy": "cym", "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa",
+    "et": "est", "fa": "pes", "fi": "fin", "fr": "fra", "ga": "gle", "gl": "glg",
+    "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun", "id": "ind", "is": "isl",
+    "it": "ita", "ja": "jpn", "ko": "kor", "lt": "lit", "lv": "lvs", "ms": "zsm",
+    "nl": "nld", "no": "nob", "nb": "nob", "pl": "pol", "pt": "por", "ro": "ron",
+    "ru": "rus", "sk": "slk", "sl": "slv", "sq": "als", "sr": "srp", "sv": "swe",
+    "sw": "swh", "ta": "tam", "th": "tha", "tr": "tur", "uk": "ukr", "ur": "urd",
+    "vi": "vie", "zh": "zho",
+}  # fmt: skip
+_NLLB = re.compile(r"^([a-z]{3})_([A-Z][a-z]{3})$")
+_MBART = re.compile(r"^([a-z]{2})_[A-Z]{2}$")
+_M2M = re.compile(r"^__([a-z]{2,3})__$")
+_PREFIX = re.compile(r"^>>([a-z]{2,3}(?:_[A-Za-z]+)?)<<$")
+_OPUS = re.compile(r"opus-mt-(?:tc-[a-z]+-)?([a-z]{2,3})-([a-z]{2,3})$")
+
+
+@dataclass(frozen=True)
+class Seq2Seq:
+    """A loaded translation model and how it names languages.
+
+    ``scheme`` is ``nllb``, ``m2m``, ``mbart``, ``prefix`` (multi-target Marian) or
+    ``fixed``; ``tokens`` maps what a scheme's tokens name (``fra``, ``fr``) to the token.
+    """
+
+    tokenizer: Any
+    model: Any
+    scheme: str
+    pair: tuple[str, str] | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, code: str) -> str | None:
+        """The language token for a BCP-47 code, or None when the model lacks it."""
+        lang = base(code)
+        if self.scheme == "nllb":  # zh-Hant → zho_Hant; zh → the first script (zho_Hans)
+            iso3 = ISO3.get(lang, lang)
+            script = next((p.title() for p in code.split("-")[1:] if len(p) == 4), "")
+            return self.tokens.get(f"{iso3}_{script}") or self.tokens.get(iso3)
+        return self.tokens.get(lang) or self.tokens.get(ISO3.get(lang, ""))
+
+
+def read_scheme(tokenizer: Any, spec: str) -> Seq2Seq:
+    """How the model names languages, from its vocabulary and tokenizer settings."""
+    vocab = tokenizer.get_vocab()
+    pair = _fixed_pair(tokenizer, spec)
+    for scheme, pattern in (("prefix", _PREFIX), ("nllb", _NLLB), ("m2m", _M2M), ("mbart", _MBART)):
+        tokens: dict[str, str] = {}
+        for tok in sorted(vocab):
+            match = pattern.match(tok)
+            if match:
+                tokens.setdefault(match.group(1), tok)
+                if scheme == "nllb":
+                    tokens[tok] = tok
+        if tokens:
+            return Seq2Seq(tokenizer, None, scheme, pair, tokens)
+    return Seq2Seq(tokenizer, None, "fixed", pair)
+
+
+def _fixed_pair(tokenizer: Any, spec: str) -> tuple[str, str] | None:
+    settings = getattr(tokenizer, "init_kwargs", {}) or {}
+    source = getattr(tokenizer, "source_lang", None) or settings.get("source_lang")
+    target = getattr(tokenizer, "target_lang", None) or settings.get("target_lang")
+    if isinstance(source, str) and isinstance(target, str) and source and target:
+        return base(source), base(target)
+    match = _OPUS.search(PurePath(spec.rstrip("/")).name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+class HFTranslate(TranslateEngine[Seq2Seq]):
+    """``translate`` with a configured seq2seq model (Marian, NLLB, M2M-100, mBART-50)."""
+
+    requires = TRANSFORMERS
+
+    def __init__(self, ctx: Context, spec: str) -> None:
+        super().__init__(ctx)
+        self.spec = spec
+
+    @property
+    def key(self) -> str:
+        return f"hf:translate:{self.spec}"
+
+    @property
+    def what(self) -> str:
+        return f"translation model {self.spec!r}"
+
+    def load(self) -> Loaded[Seq2Seq]:
+        ref = resolve(self.spec, self.settings, "translate")
+        apply_offline(self.settings)
+        import transformers
+
+        kwargs = ref.load_kwargs()
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                ref.source,
+                local_files_only=kwargs["local_files_only"],
+                trust_remote_code=ref.trust_remote_code,
+            )
+            model = transformers.AutoModelForSeq2SeqLM.from_pretrained(ref.source, **kwargs)
+        except (OSError, ValueError, ImportError) as exc:
+            raise unavailable(
+                f"cannot load the translation model {self.spec!r}: {exc}",
+                hint="check the id or directory; offline, the model must already be on this "
+                "machine; it must be a sequence-to-sequence model (Marian, NLLB, M2M, mBART)",
+            ) from exc
+        model.eval()
+        scheme = read_scheme(tokenizer, self.spec)
+        return Loaded(
+            Seq2Seq(tokenizer, model, scheme.scheme, scheme.pair, scheme.tokens), self.spec
+        )
+
+    def sources(self, model: Seq2Seq) -> frozenset[str] | None:
+        return frozenset({model.pair[0]}) if model.pair and model.scheme == "fixed" else None
+
+    def check(self, model: Seq2Seq, source: str, target: str) -> str:
+        if model.scheme == "fixed":
+            pair = model.pair
+            if pair is None:  # a model that does not say its pair: trust the configuration
+                return source
+            if base(target) != pair[1] or (source and base(source) != pair[0]):
+                raise unsupported_pair(self.what, source, target, f"{pair[0]} → {pair[1]}")
+            return source or pair[0]
+        unknown = model.token(target) is None or (
+            model.scheme != "prefix" and bool(source) and model.token(source) is None
+        )
+        if unknown:
+            raise unsupported_pair(self.what, source, target, f"the {model.scheme} languages")
+        if model.scheme != "prefix" and not source:
+            raise InvalidInputError(
+                "could not detect the language of the text",
+                hint="pass the source language, e.g. source='en' (--from en)",
+            )
+        return source or (model.pair[0] if model.pair else "")
+
+    def translate(self, model: Seq2Seq, request: Request) -> list[str]:
+        import torch
+
+        tokenizer, options = model.tokenizer, self._language_options(model, request)
+        prefix = options.pop("prefix", "")
+        paragraphs = [[s.text for s in split_sentences(p)] or [p] for p in request.paragraphs()]
+        sentences = [f"{prefix}{s}" for sentences in paragraphs for s in sentences]
+        translated: list[str] = []
+        for start in range(0, len(sentences), BATCH):
+            batch = tokenizer(
+                sentences[start : start + BATCH],
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+            )
+            limit = int(batch["input_ids"].shape[1]) * 2 + 16
+            with torch.inference_mode():
+                ids = model.model.generate(**batch, max_new_tokens=limit, **options)
+            translated += [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+        done = iter(translated)
+        return [" ".join(next(done) for _ in sentences) for sentences in paragraphs]
+
+    @staticmethod
+    def _language_options(model: Seq2Seq, request: Request) -> dict[str, Any]:
+        """``generate`` options (and a ``prefix`` for Marian) naming the languages."""
+        if model.scheme == "fixed":
+            return {}
+        target = model.token(request.target)
+        if model.scheme == "prefix":
+            return {"prefix": f"{target} "}
+        source = model.token(request.source)
+        if hasattr(model.tokenizer, "src_lang") and source is not None:
+            model.tokenizer.src_lang = base(request.source) if model.scheme == "m2m" else source
+        return {"forced_bos_token_id": model.tokenizer.convert_tokens_to_ids(target)}

@@ -1,0 +1,185 @@
+"""``smartml speech transcribe AUDIO``, ``smartml tts synthesize|voices``, ``smartml translate``.
+
+Audio never goes to the terminal: ``tts synthesize`` writes it to ``--output``, and its
+``--json`` carries the metadata and the path.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+from pathlib import Path
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+
+from smartml.cli._common import (
+    BackendOption,
+    JsonOption,
+    chain,
+    emit,
+    friendly_errors,
+    out,
+    provenance,
+    read_text_argument,
+)
+from smartml.errors import InvalidInputError
+from smartml.results import Result, SynthesizedSpeech, Transcript, Translation
+from smartml.results.tts import AUDIO_FORMATS
+
+speech_app = typer.Typer(help="Speech-to-text.", no_args_is_help=True)
+tts_app = typer.Typer(help="Text-to-speech: synthesize audio, list voices.", no_args_is_help=True)
+
+TextArgument = typer.Argument(..., help="The text, '-' to read standard input, or @path")
+OutputOption = typer.Option(..., "--output", "-o", help="Where to write the audio")
+#: Audio format by file suffix, for ``tts synthesize -o`` without ``--format``.
+SUFFIX_FORMATS = {
+    ".wav": "wav",
+    ".mp3": "mp3",
+    ".ogg": "ogg_vorbis",
+    ".opus": "ogg_opus",
+    ".flac": "flac",
+}
+
+
+def _render(result: BaseModel) -> None:
+    assert isinstance(result, Result)
+    if isinstance(result, Transcript):
+        conf = "" if result.confidence is None else f" (confidence {result.confidence:.2f})"
+        out.print(result.text or "[yellow]no speech recognized[/]")
+        out.print(f"[dim]language {result.language or '?'}{conf}[/]")
+        if result.words:
+            speakers = any(w.speaker is not None for w in result.words)
+            table = Table("start", "end", "word", "confidence", *(["speaker"] if speakers else []))
+            for w in result.words:
+                row = [f"{w.start:7.2f}", f"{w.end:7.2f}", w.word]
+                row.append("" if w.confidence is None else f"{w.confidence:.2f}")
+                table.add_row(*row, *([str(w.speaker or "")] if speakers else []))
+            out.print(table)
+    elif isinstance(result, Translation):
+        conf = (
+            ""
+            if result.detected_confidence is None
+            else f", detected with confidence {result.detected_confidence:.2f}"
+        )
+        out.print(result.text)
+        out.print(f"[dim]{result.source_language or '?'} → {result.target_language}{conf}[/]")
+    out.print(provenance(result))
+
+
+def audio_format(output: Path, given: str | None) -> str:
+    """``--format`` if given, else the one the output's suffix names."""
+    if given is not None:
+        if given not in AUDIO_FORMATS:
+            raise InvalidInputError(
+                f"unknown audio format {given!r}", hint=f"choose from: {', '.join(AUDIO_FORMATS)}"
+            )
+        return given
+    found = SUFFIX_FORMATS.get(output.suffix.lower())
+    if found is None:
+        raise InvalidInputError(
+            f"cannot tell the audio format from {output.name!r}",
+            hint=f"name the file {', '.join('*' + s for s in SUFFIX_FORMATS)}, or pass --format",
+        )
+    return found
+
+
+def _write(speech: SynthesizedSpeech, output: Path, as_json: bool) -> None:
+    try:
+        path = speech.save(output)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    if as_json:
+        data = speech.model_dump(mode="json", exclude={"audio", "raw"})
+        sys.stdout.write(jsonlib.dumps({**data, "path": str(path)}, indent=2) + "\n")
+        return
+    out.print(
+        f"wrote [bold]{path}[/] ({speech.audio_format}, {speech.duration:.2f} s, "
+        f"{speech.sample_rate} Hz, {len(speech.audio):,} bytes, voice {speech.voice or '?'})"
+    )
+    out.print(provenance(speech))
+
+
+@speech_app.command()
+def transcribe(
+    audio: str = typer.Argument(..., help="Audio path, gs:// URI or http(s) URL"),
+    language: str | None = typer.Option(None, "--language", "-l", help="BCP-47, e.g. en-US"),
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+) -> None:
+    """What was said, with a word table (start and end in seconds)."""
+    from smartml.client import SmartML
+
+    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+        emit(client.speech.transcribe(audio, language=language), json, _render)
+
+
+@tts_app.command()
+def synthesize(
+    text: str = TextArgument,
+    output: Path = OutputOption,
+    audio_format_: str | None = typer.Option(
+        None, "--format", "-f", help=f"One of {', '.join(AUDIO_FORMATS)} (default: from -o)"
+    ),
+    voice: str | None = typer.Option(None, "--voice", help="A voice name (see `tts voices`)"),
+    language: str = typer.Option("en-US", "--language", "-l", help="BCP-47 language"),
+    rate: float = typer.Option(1.0, "--rate", help="Speaking rate, 0.25 to 4"),
+    pitch: float = typer.Option(0.0, "--pitch", help="Pitch in semitones, -20 to 20"),
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+) -> None:
+    """Speak TEXT into an audio file; prints a summary (or the metadata with --json)."""
+    from smartml.client import SmartML
+
+    with friendly_errors():
+        content = read_text_argument(text)
+        fmt = audio_format(output, audio_format_)
+        with SmartML(backend=chain(backend)) as client:
+            speech = client.tts.synthesize(
+                content,
+                voice=voice,
+                language=language,
+                audio_format=fmt,
+                speaking_rate=rate,
+                pitch=pitch,
+            )
+        _write(speech, output, json)
+
+
+@tts_app.command()
+def voices(
+    language: str | None = typer.Option(None, "--language", "-l", help="Only this language"),
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+) -> None:
+    """The voices available."""
+    from smartml.client import SmartML
+
+    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+        found = client.tts.voices(language)
+    if json:
+        sys.stdout.write(jsonlib.dumps([v.model_dump(mode="json") for v in found], indent=2) + "\n")
+        return
+    table = Table("voice", "languages", "gender", "sample rate", "backend", "engine")
+    for v in found:
+        rate = "" if v.natural_sample_rate is None else str(v.natural_sample_rate)
+        table.add_row(v.name, ", ".join(v.language_codes), v.gender, rate, v.backend, v.engine)
+    out.print(table if found else "[yellow]no voices[/]")
+
+
+def translate(
+    text: str = TextArgument,
+    target: str = typer.Option(..., "--to", "-t", help="Target language (BCP-47), e.g. fr"),
+    source: str | None = typer.Option(None, "--from", "-s", help="Source language (detected)"),
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+) -> None:
+    """Translate TEXT into another language."""
+    from smartml.client import SmartML
+
+    with friendly_errors():
+        content = read_text_argument(text)
+        with SmartML(backend=chain(backend)) as client:
+            result = client.translate(content, target=target, source=source)
+        emit(result, json, _render)

@@ -1,0 +1,191 @@
+"""Local speech-to-text through the public API, on speech synthesized here.
+
+The bundled engine (faster-whisper, Whisper tiny.en) is checked for accuracy (WER),
+word timing, long audio, formats and errors; a tiny random wav2vec2 CTC model built in
+the test runs the configured Hugging Face path. Speech comes from ``audio_samples``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import audio_samples as samples
+import numpy as np
+import pytest
+
+from smartml import SmartML
+from smartml.errors import InvalidInputError, UnsupportedCapabilityError
+from smartml.inputs.audio import Audio
+from smartml.results import Transcript
+
+pytest.importorskip("faster_whisper", reason='the local STT engine: pip install "smartml[local]"')
+
+CLEAR = samples.SENTENCES[:3]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[SmartML]:
+    with SmartML(backend="local") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def clear_speech() -> bytes:
+    return samples.wav(samples.conversation(CLEAR, pause=0.7))
+
+
+@pytest.fixture(scope="module")
+def clear_result(client: SmartML, clear_speech: bytes) -> Transcript:
+    return client.speech.transcribe(clear_speech)
+
+
+def test_clear_sentences_are_transcribed(clear_result: Transcript) -> None:
+    assert samples.wer(" ".join(CLEAR), clear_result.text) <= 0.08
+    assert clear_result.language == "en"
+    assert clear_result.model.startswith("faster-whisper tiny.en (int8")
+    assert clear_result.backend == "local"
+    assert clear_result.confidence is not None and 0.5 < clear_result.confidence <= 1.0
+    assert Transcript.model_validate_json(clear_result.model_dump_json()) == clear_result
+
+
+def test_word_times_increase_within_audio(clear_result: Transcript) -> None:
+    words = clear_result.words
+    assert clear_result.duration is not None and clear_result.duration > 5
+    assert samples.wer(" ".join(CLEAR), " ".join(w.word for w in words)) <= 0.08
+    for before, after in itertools.pairwise(words):
+        assert before.start <= after.start and before.end <= after.end
+    for w in words:
+        assert 0.0 <= w.start <= w.end <= clear_result.duration
+        assert w.confidence is not None and 0.0 <= w.confidence <= 1.0
+    assert words[-1].end > clear_result.duration - 2.0  # times are in the audio's clock
+
+
+def test_three_minutes_are_transcribed_whole(client: SmartML) -> None:
+    spoken = (samples.SENTENCES * 2)[:38]  # 20 voices, some twice: about three minutes
+    audio = samples.conversation(spoken, pause=1.5)
+    assert len(audio) / samples.RATE >= 170
+    result = client.speech.transcribe(samples.wav(audio))
+    assert samples.wer(" ".join(spoken), result.text) <= 0.10
+    assert samples.words(spoken[-1])[-3:] == samples.words(result.text)[-3:]
+    assert result.duration is not None and result.words[-1].end > result.duration - 3.0
+
+
+@pytest.mark.parametrize("audio_format", ["flac", "mp3", "ogg_vorbis"])
+def test_compressed_formats(client: SmartML, audio_format: str) -> None:
+    data = samples.wav(samples.speak(CLEAR[1]), audio_format)
+    audio = Audio.from_bytes(data)
+    assert audio.sample_rate == samples.RATE and audio.channels == 1
+    assert audio.duration == pytest.approx(len(samples.speak(CLEAR[1])) / samples.RATE, abs=0.1)
+    result = client.speech.transcribe(data)
+    assert samples.wer(CLEAR[1], result.text) <= 0.1
+
+
+def test_silence_is_an_empty_transcript(client: SmartML) -> None:
+    result = client.speech.transcribe(samples.wav(samples.silence(3.0)))
+    assert result.text == "" and result.words == [] and result.confidence is None
+    assert result.duration == pytest.approx(3.0, abs=0.01)
+
+
+ERRORS: dict[str, tuple[Callable[[], bytes], str | None, type[Exception], str]] = {
+    "zero-length": (lambda: samples.wav(samples.silence(0)), None, InvalidInputError, "no samples"),
+    "text-as-wav": (lambda: b"just some words, not audio", None, InvalidInputError, "not a supp"),
+    "empty-file": (lambda: b"", None, InvalidInputError, "empty"),
+    "french": (
+        lambda: samples.wav(samples.speak(CLEAR[0])),
+        "fr",
+        UnsupportedCapabilityError,
+        "fr",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_clear_errors(client: SmartML, tmp_path: Path, case: str) -> None:
+    make, language, error, match = ERRORS[case]
+    path = tmp_path / "input.wav"
+    path.write_bytes(make())
+    with pytest.raises(error, match=match):
+        client.speech.transcribe(str(path), language=language)
+
+
+def test_decode_resamples_and_mixes_down() -> None:
+    stereo = np.stack([samples.speak(CLEAR[2])] * 2, axis=1)
+    audio = Audio.from_bytes(samples.wav(stereo))
+    assert audio.channels == 2 and audio.encoding == "PCM_16"
+    mono, rate = audio.decode(sample_rate=16_000)
+    assert rate == 16_000 and mono.ndim == 1 and mono.dtype == np.float32
+    assert len(mono) == pytest.approx(len(stereo) * 16_000 / samples.RATE, abs=2)
+    kept, kept_rate = audio.decode(mono=False)
+    assert kept.shape == stereo.shape and kept_rate == samples.RATE
+
+
+def test_works_with_the_network_blocked(
+    clear_speech: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network access in an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    from smartml.backends.local.engine import SHARED_MODELS
+
+    SHARED_MODELS.clear()  # load the model again, offline
+    with SmartML(backend="local", offline=True) as offline:
+        result = offline.speech.transcribe(clear_speech)
+    assert samples.wer(" ".join(CLEAR), result.text) <= 0.08
+
+
+# ---- a configured Hugging Face model: tiny random wav2vec2 CTC --------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_ctc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    transformers = pytest.importorskip("transformers", reason='pip install "smartml[hf]"')
+    directory = tmp_path_factory.mktemp("wav2vec2")
+    letters = list("abcdefghijklmnopqrstuvwxyz'")
+    vocab = {"<pad>": 0, "<unk>": 1, "|": 2, **{c: i + 3 for i, c in enumerate(letters)}}
+    (directory / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = transformers.Wav2Vec2CTCTokenizer(
+        str(directory / "vocab.json"), word_delimiter_token="|"
+    )
+    extractor = transformers.Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16_000, padding_value=0.0, return_attention_mask=True
+    )
+    config = transformers.Wav2Vec2Config(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(16, 16),
+        conv_stride=(5, 4),
+        conv_kernel=(10, 8),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        pad_token_id=0,
+    )
+    transformers.Wav2Vec2ForCTC(config).save_pretrained(directory)
+    transformers.Wav2Vec2Processor(
+        feature_extractor=extractor, tokenizer=tokenizer
+    ).save_pretrained(directory)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield str(directory)
+
+
+@pytest.mark.parametrize("key", ["transcribe", "speech"])
+def test_configured_ctc_model(tiny_ctc: str, key: str) -> None:
+    speech = samples.conversation(CLEAR[:2], pause=0.5)
+    with SmartML(backend="local", models={key: tiny_ctc}, offline=True) as c:
+        result = c.speech.transcribe(samples.wav(speech))
+    assert result.model == tiny_ctc and result.backend == "local"
+    assert result.duration == pytest.approx(len(speech) / samples.RATE, abs=0.01)
+    assert result.text == " ".join(w.word for w in result.words)
+    assert result.duration is not None
+    for w in result.words:
+        assert 0.0 <= w.start <= w.end <= result.duration
+    assert Transcript.model_validate_json(result.model_dump_json()) == result
