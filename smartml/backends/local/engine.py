@@ -146,7 +146,7 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
             raise
         except Exception as exc:
             raise BackendError("local", f"{self.what} failed: {type(exc).__name__}: {exc}") from exc
-        result.model = loaded.name
+        result.model = result.model or loaded.name  # a composite engine may name its own
         return result
 
     async def __call__(self, task: TaskT) -> R:

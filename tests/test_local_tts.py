@@ -1,0 +1,163 @@
+"""Local text-to-speech through the public API: piper, espeak-ng and a Hugging Face VITS."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from smartml import SmartML
+from smartml.backends.local.models import missing
+from smartml.backends.local.tts.base import chunks
+from smartml.backends.local.tts.dsp import median_f0
+from smartml.backends.local.tts.piper import PiperEngine
+from smartml.codecs import decode
+from smartml.errors import BackendUnavailableError, InvalidInputError
+from smartml.results.tts import AUDIO_FORMATS, SynthesizedSpeech
+
+HAS_ESPEAK = shutil.which("espeak-ng") is not None
+HAS_PIPER = not missing(PiperEngine.requires)
+ESPEAK, PIPER = "en-us", "en_US-joe-medium"
+ENGINES = [
+    pytest.param(
+        ESPEAK,
+        marks=pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)"),
+    ),
+    pytest.param(
+        PIPER, marks=pytest.mark.skipif(not HAS_PIPER, reason="smartml[piper] not installed")
+    ),
+]
+TEXT = "The quick brown fox jumps over the lazy dog. It was a bright and sunny day."
+
+
+@pytest.fixture(scope="module")
+def client() -> SmartML:
+    if not (HAS_ESPEAK or HAS_PIPER):
+        pytest.fail("neither espeak-ng nor smartml[piper] is installed: no local TTS to test")
+    return SmartML(backend="local")
+
+
+def _decoded(result: SynthesizedSpeech) -> tuple[float, float]:
+    samples, rate = decode(result.audio)
+    assert rate == result.sample_rate
+    return len(samples) / rate, median_f0(samples, rate)
+
+
+@pytest.mark.parametrize("voice", ENGINES)
+@pytest.mark.parametrize("audio_format", AUDIO_FORMATS)
+def test_every_format_decodes(client: SmartML, voice: str, audio_format: str) -> None:
+    result = client.tts.synthesize(TEXT, voice=voice, audio_format=audio_format)
+    duration, _ = _decoded(result)
+    assert result.audio_format == audio_format and result.voice == voice
+    assert result.duration > 2.0
+    assert duration == pytest.approx(result.duration, rel=0.03)
+    assert result.model.startswith("piper" if voice == PIPER else "espeak-ng")
+
+
+@pytest.mark.parametrize("voice", ENGINES)
+def test_rate_and_pitch(client: SmartML, voice: str) -> None:
+    base = client.tts.synthesize(TEXT, voice=voice)
+    fast = client.tts.synthesize(TEXT, voice=voice, speaking_rate=1.5)
+    high = client.tts.synthesize(TEXT, voice=voice, pitch=4.0)
+    assert fast.duration == pytest.approx(base.duration / 1.5, rel=0.1)
+    assert high.duration == pytest.approx(base.duration, rel=0.1)
+    f0, f0_high = _decoded(base)[1], _decoded(high)[1]
+    assert f0 > 0 and f0_high / f0 == pytest.approx(2 ** (4 / 12), rel=0.1)
+
+
+def test_default_voice_and_long_text(client: SmartML) -> None:
+    result = client.tts.synthesize(" ".join([TEXT] * 8), speaking_rate=4.0)  # two chunks
+    assert result.voice == (PIPER if HAS_PIPER else ESPEAK)
+    assert result.duration > 5.0
+    assert all(len(piece) <= 400 for piece in chunks(" ".join([TEXT] * 40)))
+
+
+def test_voices_listed_and_filtered(client: SmartML) -> None:
+    voices = client.tts.voices()
+    names = {v.name for v in voices}
+    assert all(v.backend == "local" and v.engine for v in voices)
+    if HAS_PIPER:
+        joe = next(v for v in voices if v.name == PIPER)
+        assert joe.engine == "piper" and joe.natural_sample_rate == 22050
+    if HAS_ESPEAK:
+        assert {ESPEAK, "de", "fr-fr"} <= names
+        german = client.tts.voices("de")
+        assert german and all(c.lower().startswith("de") for v in german for c in v.language_codes)
+        assert client.tts.synthesize("Guten Tag.", language="de-DE").voice == "de"
+
+
+def test_unknown_voice_is_refused(client: SmartML) -> None:
+    with pytest.raises(InvalidInputError, match="unknown local voice") as info:
+        client.tts.synthesize("Hello.", voice="xx-nobody")
+    assert "available voices" in str(info.value)
+    with pytest.raises(InvalidInputError):
+        client.tts.synthesize("")
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_ssml_through_espeak(client: SmartML) -> None:
+    pause = client.tts.synthesize('<speak>Hello <break time="2s"/> world.</speak>')
+    plain = client.tts.synthesize("<speak>Hello world.</speak>")
+    assert pause.model.startswith("espeak-ng") and plain.duration < 2.0
+    assert pause.duration > plain.duration + 1.5
+
+
+def test_no_engine_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartml.backends.local.tts.espeak import EspeakEngine
+
+    monkeypatch.setattr(PiperEngine, "installed", classmethod(lambda cls: False))
+    monkeypatch.setattr(EspeakEngine, "installed", classmethod(lambda cls: False))
+    with pytest.raises(BackendUnavailableError, match="text-to-speech") as info:
+        SmartML(backend="local").tts.synthesize("Hello.")
+    assert "smartml[piper]" in str(info.value) and "espeak-ng" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def tiny_vits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised, tiny VITS model and character tokenizer, saved to a dir."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    directory = tmp_path_factory.mktemp("vits")
+    vocab = {c: i for i, c in enumerate(["<pad>", "<unk>", *" abcdefghijklmnopqrstuvwxyz.,"])}
+    (directory / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = transformers.VitsTokenizer(
+        str(directory / "vocab.json"), phonemize=False, add_blank=True
+    )
+    config = transformers.VitsConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=32,
+        flow_size=8,
+        spectrogram_bins=17,
+        upsample_initial_channel=16,
+        upsample_rates=[4, 4],
+        upsample_kernel_sizes=[8, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        duration_predictor_num_flows=1,
+        duration_predictor_filter_channels=16,
+        depth_separable_num_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+        sampling_rate=16000,
+    )
+    torch.manual_seed(0)
+    transformers.VitsModel(config).save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def test_hf_vits_model(tiny_vits: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    client = SmartML(backend="local", models={"tts": str(tiny_vits)})
+    result = client.tts.synthesize("hello world. good day.", audio_format="flac", pitch=2.0)
+    samples, rate = decode(result.audio)
+    assert result.model == str(tiny_vits) and result.voice == str(tiny_vits)
+    assert rate == result.sample_rate == 16000 and len(samples) > 0
+    assert len(samples) / rate == pytest.approx(result.duration, rel=0.03)
+    assert str(tiny_vits) in {v.name for v in client.tts.voices("en")}
