@@ -77,8 +77,11 @@ def test_voice_rate_pitch_and_ssml_reach_the_request(
     client: SmartML, fake_google: FakeGoogle
 ) -> None:
     ssml = '<speak>Hello <break time="200ms"/> there.</speak>'
-    speech = client.tts.synthesize(ssml, voice="en-GB-Neural2-A", speaking_rate=1.5, pitch=-2.0)
+    speech = client.tts.synthesize(
+        ssml, voice="en-GB-Neural2-A", speaking_rate=1.5, pitch=-2.0, volume_gain_db=-3.0
+    )
     (request,) = fake_google.requests("SynthesizeSpeech")
+    assert request.audio_config.volume_gain_db == -3.0
     assert request.input.ssml == ssml and not request.input.text
     assert (request.voice.name, request.voice.language_code) == ("en-GB-Neural2-A", "en-GB")
     assert request.audio_config.speaking_rate == 1.5

@@ -65,9 +65,9 @@ def test_word_times_increase_within_audio(clear_result: Transcript) -> None:
 
 
 def test_three_minutes_are_transcribed_whole(client: SmartML) -> None:
-    spoken = (samples.SENTENCES * 2)[:38]  # 20 voices, some twice: about three minutes
-    audio = samples.conversation(spoken, pause=1.5)
-    assert len(audio) / samples.RATE >= 170
+    spoken = (samples.SENTENCES * 2)[:40]  # 20 sentences, each twice: over three minutes
+    audio = samples.conversation(spoken, pause=2.0)
+    assert len(audio) / samples.RATE >= 180
     result = client.speech.transcribe(samples.wav(audio))
     assert samples.wer(" ".join(spoken), result.text) <= 0.10
     assert samples.words(spoken[-1])[-3:] == samples.words(result.text)[-3:]

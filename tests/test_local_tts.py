@@ -67,6 +67,18 @@ def test_rate_and_pitch(client: SmartML, voice: str) -> None:
     assert f0 > 0 and f0_high / f0 == pytest.approx(2 ** (4 / 12), rel=0.1)
 
 
+def test_volume_gain(client: SmartML) -> None:
+    import numpy as np
+
+    voice = ESPEAK if HAS_ESPEAK else None  # espeak-ng is deterministic; piper has noise
+    loud, _ = decode(client.tts.synthesize("Testing the volume.", voice=voice).audio)
+    quiet, _ = decode(
+        client.tts.synthesize("Testing the volume.", voice=voice, volume_gain_db=-6.0).audio
+    )
+    ratio = float(np.sqrt(np.mean(quiet**2)) / np.sqrt(np.mean(loud**2)))
+    assert ratio == pytest.approx(10 ** (-6 / 20), rel=0.1)
+
+
 def test_default_voice_and_long_text(client: SmartML) -> None:
     result = client.tts.synthesize(" ".join([TEXT] * 8), speaking_rate=4.0)  # two chunks
     assert result.voice == (PIPER if HAS_PIPER else ESPEAK)

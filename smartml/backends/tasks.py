@@ -182,6 +182,7 @@ class SynthesizeTask(Task[SynthesizedSpeech]):
     audio_format: str = "wav"
     speaking_rate: float = 1.0
     pitch: float = 0.0
+    volume_gain_db: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class AsyncTTS(AsyncNamespace):
         speaking_rate: float = 1.0,
         pitch: float = 0.0,
         *,
+        volume_gain_db: float = 0.0,
         backend: BackendChoice = None,
     ) -> SynthesizedSpeech:
         """Speak ``text``; ``audio_format`` is one of wav, mp3, ogg_opus, ogg_vorbis, flac."""
@@ -60,6 +61,8 @@ class AsyncTTS(AsyncNamespace):
             raise InvalidInputError(f"speaking_rate must be in [0.25, 4.0], got {speaking_rate}")
         if not -20.0 <= pitch <= 20.0:
             raise InvalidInputError(f"pitch must be in [-20, 20] semitones, got {pitch}")
+        if not -96.0 <= volume_gain_db <= 16.0:
+            raise InvalidInputError(f"volume_gain_db must be in [-96, 16], got {volume_gain_db}")
         task = SynthesizeTask(
             text=self._core.text(text),
             voice=voice,
@@ -67,6 +70,7 @@ class AsyncTTS(AsyncNamespace):
             audio_format=audio_format,
             speaking_rate=speaking_rate,
             pitch=pitch,
+            volume_gain_db=volume_gain_db,
         )
         return await self._core.run(task, backend)
 

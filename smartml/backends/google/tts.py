@@ -157,6 +157,7 @@ class TtsApi:
                 "audio_encoding": encoding,
                 "speaking_rate": task.speaking_rate,
                 "pitch": task.pitch,
+                "volume_gain_db": task.volume_gain_db,
             },
         }
         response = await self._call(API, "synthesize_speech", request)

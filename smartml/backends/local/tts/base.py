@@ -169,6 +169,8 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
         samples = dsp.adjust(
             outputs.samples, outputs.sample_rate, speed=outputs.speed, semitones=outputs.semitones
         )
+        if task.volume_gain_db:  # like Google's volume_gain_db: dB relative to normal
+            samples = samples * float(10 ** (task.volume_gain_db / 20))
         data, written = encode(samples, outputs.sample_rate, task.audio_format)
         return SynthesizedSpeech(
             audio=data,
