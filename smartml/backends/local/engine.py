@@ -158,6 +158,25 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
 AnyEngine = Engine[Any, Any, Any, Any, Any]
 
 
+class Configured:
+    """For an engine that runs the model the settings configure for ``task_name``
+    (``Settings.models[task_name]``): it keeps the spec and keys the cache by it."""
+
+    task_name: ClassVar[str] = ""
+
+    def __init__(self, ctx: Context, spec: str) -> None:
+        super().__init__(ctx)  # type: ignore[call-arg]  # the Engine next in the MRO
+        self.spec = spec
+
+    @property
+    def key(self) -> str:
+        return f"hf:{self.task_name}:{self.spec}"
+
+    @property
+    def what(self) -> str:
+        return f"the {self.task_name} model {self.spec!r}"
+
+
 @dataclass(frozen=True)
 class TaskEngines:
     """Which engine serves a task: the bundled ``default``, or ``configured(ctx, spec)``

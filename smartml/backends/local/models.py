@@ -21,6 +21,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -245,3 +246,46 @@ def _in_hub_cache(repo_id: str) -> bool:
     except Exception:  # an invalid repo id, a broken cache: not available either way
         return False
     return isinstance(found, str)
+
+
+#: What to check when a configured model can't be loaded.
+HF_LOAD_HINT = "check the id or directory; offline, the model must already be on this machine"
+
+
+def load_parts(
+    spec: str,
+    settings: Settings,
+    task: str,
+    model_class: str | Callable[[Any], str],
+    preprocessor_class: str = "AutoTokenizer",
+    *,
+    hint: str = HF_LOAD_HINT,
+) -> tuple[Any, Any]:
+    """A configured Hugging Face model (in eval mode) and its tokenizer or processor,
+    loaded with smartml's rules: resolved and integrity-checked, offline when told,
+    safetensors only, ``trust_remote_code`` only when the settings allow it.
+
+    ``model_class`` is a transformers ``Auto*`` class name, or a function choosing one
+    from the model's config."""
+    ref = resolve(spec, settings, task)
+    apply_offline(settings)
+    import transformers
+
+    kwargs = ref.load_kwargs()
+    local = {
+        "local_files_only": kwargs["local_files_only"],
+        "trust_remote_code": ref.trust_remote_code,
+    }
+    try:
+        if callable(model_class):
+            model_class = model_class(transformers.AutoConfig.from_pretrained(ref.source, **local))
+        preprocessor = getattr(transformers, preprocessor_class).from_pretrained(
+            ref.source, **local
+        )
+        model = getattr(transformers, model_class).from_pretrained(ref.source, **kwargs)
+    except (OSError, ValueError, ImportError, KeyError) as exc:
+        raise unavailable(
+            f"cannot load the model {spec!r} configured for {task!r}: {exc}", hint=hint
+        ) from exc
+    model.eval()
+    return model, preprocessor

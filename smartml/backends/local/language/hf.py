@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from smartml.backends.local.engine import Context, Engine, Loaded
+from smartml.backends.local.engine import Configured, Context, Engine, Loaded
 from smartml.backends.local.language.classify import rank_categories, taxonomy
 from smartml.backends.local.language.detect import Ranking, finish, language_of, normalize_code
 from smartml.backends.local.language.entities import (
@@ -23,7 +23,7 @@ from smartml.backends.local.language.entities import (
 )
 from smartml.backends.local.language.sentiment import Polarity, SentenceSentiment
 from smartml.backends.local.language.text import Span, split_sentences
-from smartml.backends.local.models import HF_EXTRA, Requirement, apply_offline, resolve, unavailable
+from smartml.backends.local.models import HF_EXTRA, Requirement, load_parts, unavailable
 from smartml.backends.tasks import ClassifyTask, DetectLanguageTask, EntitiesTask, Task
 from smartml.results import ClassifyResult, EntitiesResult, LanguageResult, MentionType
 from smartml.results.common import Result
@@ -63,23 +63,9 @@ def load_pretrained(
     spec: str, task: str, settings: Settings, pipeline_task: str, auto_class: str
 ) -> Pretrained:
     """Resolve ``spec``, load model and tokenizer with safe options, build the pipeline."""
-    ref = resolve(spec, settings, task)
-    apply_offline(settings)
+    model, tokenizer = load_parts(spec, settings, task, auto_class)
     import transformers
 
-    kwargs = ref.load_kwargs()
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(
-            ref.source,
-            local_files_only=kwargs["local_files_only"],
-            trust_remote_code=ref.trust_remote_code,
-        )
-        model = getattr(transformers, auto_class).from_pretrained(ref.source, **kwargs)
-    except (OSError, ValueError, ImportError) as exc:
-        raise unavailable(
-            f"cannot load the model {spec!r} configured for {task!r}: {exc}",
-            hint="check the id or directory; offline, the model must already be on this machine",
-        ) from exc
     limit = getattr(model.config, "max_position_embeddings", None)
     if isinstance(limit, int) and tokenizer.model_max_length > limit:
         tokenizer.model_max_length = limit  # so that truncation=True cuts long sentences
@@ -95,26 +81,13 @@ def load_pretrained(
     return Pretrained(pipe, labels)
 
 
-class HFMixin:
+class HFMixin(Configured):
     """Loading for an engine backed by a configured Hugging Face model."""
 
     requires: tuple[Requirement, ...] = TRANSFORMERS
     pipeline_task: ClassVar[str] = "text-classification"
     auto_class: ClassVar[str] = "AutoModelForSequenceClassification"
-    task_name: ClassVar[str] = ""
     ctx: Context
-
-    def __init__(self, ctx: Context, spec: str) -> None:
-        super().__init__(ctx)  # type: ignore[call-arg]  # the Engine next in the MRO
-        self.spec = spec
-
-    @property
-    def key(self) -> str:
-        return f"hf:{self.task_name}:{self.spec}"
-
-    @property
-    def what(self) -> str:
-        return f"the {self.task_name} model {self.spec!r}"
 
     def load(self) -> Loaded[Pretrained]:
         pretrained = load_pretrained(

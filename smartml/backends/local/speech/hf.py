@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from smartml.backends.local.engine import Context, Engine, Loaded
-from smartml.backends.local.models import HF_EXTRA, Requirement, apply_offline, resolve, unavailable
+from smartml.backends.local.engine import Configured, Context, Engine, Loaded
+from smartml.backends.local.models import HF_EXTRA, Requirement, load_parts, unavailable
 from smartml.backends.local.speech.transcribe import (
     Clip,
     Decoded,
@@ -44,29 +44,24 @@ class SpeechModel:
     language: str  # the one language an English-only model hears, else ""
 
 
+def _model_class(config: Any) -> str:
+    """Whisper-like encoder-decoders are seq2seq; wav2vec2-like models are CTC."""
+    seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+    return "AutoModelForSpeechSeq2Seq" if seq2seq else "AutoModelForCTC"
+
+
 def load_speech_model(spec: str, task: str, ctx: Context) -> SpeechModel:
     """Resolve ``spec`` with smartml's safe options and build the ASR pipeline."""
-    ref = resolve(spec, ctx.settings, task)
-    apply_offline(ctx.settings)
+    model, processor = load_parts(
+        spec,
+        ctx.settings,
+        task,
+        _model_class,
+        "AutoProcessor",
+        hint="use a CTC (wav2vec2) or Whisper model; offline, it must be on this machine",
+    )
     import transformers
 
-    kwargs = ref.load_kwargs()
-    local = {
-        "local_files_only": kwargs["local_files_only"],
-        "trust_remote_code": ref.trust_remote_code,
-    }
-    try:
-        config = transformers.AutoConfig.from_pretrained(ref.source, **local)
-        seq2seq = bool(getattr(config, "is_encoder_decoder", False))
-        auto = "AutoModelForSpeechSeq2Seq" if seq2seq else "AutoModelForCTC"
-        model = getattr(transformers, auto).from_pretrained(ref.source, **kwargs)
-        processor_class: Any = transformers.AutoProcessor  # untyped in transformers
-        processor = processor_class.from_pretrained(ref.source, **local)
-    except (OSError, ValueError, ImportError, KeyError) as exc:
-        raise unavailable(
-            f"cannot load the speech model {spec!r} configured for {task!r}: {exc}",
-            hint="use a CTC (wav2vec2) or Whisper model; offline, it must be on this machine",
-        ) from exc
     extractor = getattr(processor, "feature_extractor", None)
     tokenizer = getattr(processor, "tokenizer", None)
     if extractor is None or tokenizer is None:
@@ -74,7 +69,6 @@ def load_speech_model(spec: str, task: str, ctx: Context) -> SpeechModel:
             f"the speech model {spec!r} has no feature extractor and tokenizer",
             hint="save the processor beside the model (processor.save_pretrained(dir))",
         )
-    model.eval()
     pipe = transformers.pipeline(
         "automatic-speech-recognition",
         model=model,
@@ -82,7 +76,7 @@ def load_speech_model(spec: str, task: str, ctx: Context) -> SpeechModel:
         feature_extractor=extractor,
         device="cpu",
     )
-    whisper = config.model_type == "whisper"
+    whisper = model.config.model_type == "whisper"
     multilingual = whisper and bool(getattr(model.generation_config, "is_multilingual", False))
     english_only = whisper and not multilingual
     return SpeechModel(
@@ -90,24 +84,12 @@ def load_speech_model(spec: str, task: str, ctx: Context) -> SpeechModel:
     )
 
 
-class HFTranscribe(Engine[TranscribeTask, SpeechModel, Clip, Decoded, Transcript]):
+class HFTranscribe(Configured, Engine[TranscribeTask, SpeechModel, Clip, Decoded, Transcript]):
     """Speech-to-text with a configured transformers ASR model."""
 
     requires = TRANSFORMERS
     thread_safe: ClassVar[bool] = False  # pipelines must not be entered twice at once
     task_name: ClassVar[str] = "transcribe"
-
-    def __init__(self, ctx: Context, spec: str) -> None:
-        super().__init__(ctx)
-        self.spec = spec
-
-    @property
-    def key(self) -> str:
-        return f"hf:{self.task_name}:{self.spec}"
-
-    @property
-    def what(self) -> str:
-        return f"the {self.task_name} model {self.spec!r}"
 
     def load(self) -> Loaded[SpeechModel]:
         return Loaded(load_speech_model(self.spec, self.task_name, self.ctx), self.spec)

@@ -18,12 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, ClassVar
 
-from smartml.backends.local.engine import Context, Loaded
+from smartml.backends.local.engine import Configured, Loaded
 from smartml.backends.local.language.hf import TRANSFORMERS
 from smartml.backends.local.language.text import split_sentences
-from smartml.backends.local.models import apply_offline, resolve, unavailable
+from smartml.backends.local.models import (
+    HF_LOAD_HINT,
+    load_parts,
+)
 from smartml.backends.local.translate.common import (
     Request,
     TranslateEngine,
@@ -104,43 +107,21 @@ def _fixed_pair(tokenizer: Any, spec: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-class HFTranslate(TranslateEngine[Seq2Seq]):
+class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
     """``translate`` with a configured seq2seq model (Marian, NLLB, M2M-100, mBART-50)."""
 
     requires = TRANSFORMERS
-
-    def __init__(self, ctx: Context, spec: str) -> None:
-        super().__init__(ctx)
-        self.spec = spec
-
-    @property
-    def key(self) -> str:
-        return f"hf:translate:{self.spec}"
-
-    @property
-    def what(self) -> str:
-        return f"translation model {self.spec!r}"
+    task_name: ClassVar[str] = "translate"
 
     def load(self) -> Loaded[Seq2Seq]:
-        ref = resolve(self.spec, self.settings, "translate")
-        apply_offline(self.settings)
-        import transformers
-
-        kwargs = ref.load_kwargs()
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                ref.source,
-                local_files_only=kwargs["local_files_only"],
-                trust_remote_code=ref.trust_remote_code,
-            )
-            model = transformers.AutoModelForSeq2SeqLM.from_pretrained(ref.source, **kwargs)
-        except (OSError, ValueError, ImportError) as exc:
-            raise unavailable(
-                f"cannot load the translation model {self.spec!r}: {exc}",
-                hint="check the id or directory; offline, the model must already be on this "
-                "machine; it must be a sequence-to-sequence model (Marian, NLLB, M2M, mBART)",
-            ) from exc
-        model.eval()
+        model, tokenizer = load_parts(
+            self.spec,
+            self.settings,
+            self.task_name,
+            "AutoModelForSeq2SeqLM",
+            hint=f"{HF_LOAD_HINT}; it must be a sequence-to-sequence model (Marian, NLLB, "
+            "M2M, mBART)",
+        )
         scheme = read_scheme(tokenizer, self.spec)
         return Loaded(
             Seq2Seq(tokenizer, model, scheme.scheme, scheme.pair, scheme.tokens), self.spec

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from smartml.backends.local.engine import Context, Loaded
+from smartml.backends.local.engine import Configured, Loaded
 from smartml.backends.local.language.hf import TRANSFORMERS
-from smartml.backends.local.models import apply_offline, resolve, unavailable
+from smartml.backends.local.models import load_parts
 from smartml.backends.local.tts.base import Request, SpeechEngine
 from smartml.results.tts import Voice
 
@@ -28,43 +28,22 @@ class Vits:
     sample_rate: int
 
 
-class HFSpeechEngine(SpeechEngine[Vits]):
+class HFSpeechEngine(Configured, SpeechEngine[Vits]):
     """A configured VITS model; its one voice is named after the configured id/directory."""
 
     engine = "hf"
     requires = TRANSFORMERS
-
-    def __init__(self, ctx: Context, spec: str) -> None:
-        super().__init__(ctx)
-        self.spec = spec
-
-    @property
-    def key(self) -> str:
-        return f"hf:tts:{self.spec}"
-
-    @property
-    def what(self) -> str:
-        return f"the tts model {self.spec!r}"
+    task_name: ClassVar[str] = "tts"
 
     def load(self) -> Loaded[Vits]:
-        ref = resolve(self.spec, self.settings, "tts")
-        apply_offline(self.settings)
-        import transformers
-
-        kwargs = ref.load_kwargs()
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                ref.source,
-                local_files_only=kwargs["local_files_only"],
-                trust_remote_code=ref.trust_remote_code,
-            )
-            model = transformers.VitsModel.from_pretrained(ref.source, **kwargs)
-        except (OSError, ValueError, ImportError) as exc:
-            raise unavailable(
-                f"cannot load the tts model {self.spec!r}: {exc}",
-                hint="configure a VITS/MMS model (e.g. facebook/mms-tts-eng) that is on "
-                "this machine when offline",
-            ) from exc
+        model, tokenizer = load_parts(
+            self.spec,
+            self.settings,
+            self.task_name,
+            "VitsModel",
+            hint="configure a VITS/MMS model (e.g. facebook/mms-tts-eng) that is on this "
+            "machine when offline",
+        )
         return Loaded(Vits(model, tokenizer, int(model.config.sampling_rate)), self.spec)
 
     def voices(self) -> list[Voice]:

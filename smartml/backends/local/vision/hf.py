@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from smartml.backends.local.engine import AnyEngine, Context, Engine, Loaded
-from smartml.backends.local.models import HF_EXTRA, Requirement, apply_offline, resolve, unavailable
+from smartml.backends.local.engine import AnyEngine, Configured, Context, Engine, Loaded
+from smartml.backends.local.models import HF_EXTRA, Requirement, load_parts, unavailable
 from smartml.backends.local.vision.labels import imagenet_classes, imagenet_labels, rank_labels
 from smartml.backends.tasks import LabelsTask, ObjectsTask, Task
 from smartml.results import Box, DetectedObject, Label, LabelsResult, ObjectsResult
@@ -46,47 +46,17 @@ class VisionModel:
 
 def load_vision_model(spec: str, task: str, settings: Settings, auto_class: str) -> VisionModel:
     """Resolve ``spec`` and load model + processor with smartml's safe options."""
-    ref = resolve(spec, settings, task)
-    apply_offline(settings)
-    import transformers
-
-    kwargs = ref.load_kwargs()
     processor_class = "AutoProcessor" if "ZeroShot" in auto_class else "AutoImageProcessor"
-    try:
-        processor = getattr(transformers, processor_class).from_pretrained(
-            ref.source,
-            local_files_only=kwargs["local_files_only"],
-            trust_remote_code=ref.trust_remote_code,
-        )
-        model = getattr(transformers, auto_class).from_pretrained(ref.source, **kwargs)
-    except (OSError, ValueError, ImportError, KeyError) as exc:
-        raise unavailable(
-            f"cannot load the model {spec!r} configured for {task!r}: {exc}",
-            hint="check the id or directory; offline, the model must already be on this machine",
-        ) from exc
-    model.eval()
+    model, processor = load_parts(spec, settings, task, auto_class, processor_class)
     return VisionModel(model, processor)
 
 
-class HFVisionEngine(Engine[TaskT, VisionModel, InT, OutT, R]):
+class HFVisionEngine(Configured, Engine[TaskT, VisionModel, InT, OutT, R]):
     """An engine backed by a configured Hugging Face vision model (``forward`` runs under
     the model's lock: processors and torch modules are shared state)."""
 
     requires: tuple[Requirement, ...] = TRANSFORMERS
-    task_name: ClassVar[str] = ""
     auto_class: ClassVar[str] = ""
-
-    def __init__(self, ctx: Context, spec: str) -> None:
-        super().__init__(ctx)
-        self.spec = spec
-
-    @property
-    def key(self) -> str:
-        return f"hf:{self.task_name}:{self.spec}"
-
-    @property
-    def what(self) -> str:
-        return f"the {self.task_name} model {self.spec!r}"
 
     def load(self) -> Loaded[VisionModel]:
         loaded = load_vision_model(self.spec, self.task_name, self.settings, self.auto_class)
