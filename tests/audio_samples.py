@@ -68,7 +68,11 @@ def engine() -> str:
 @functools.cache
 def _speak(text: str) -> Samples:
     if engine() == "piper":
-        chunks = _piper().synthesize(text)
+        from piper import SynthesisConfig
+
+        # no sampling noise: the same text always gives the same audio (a stable test)
+        calm = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+        chunks = _piper().synthesize(text, syn_config=calm)
         return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
     wav = subprocess.run(
         ["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text], capture_output=True, check=True

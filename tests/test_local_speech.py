@@ -189,3 +189,12 @@ def test_configured_ctc_model(tiny_ctc: str, key: str) -> None:
     for w in result.words:
         assert 0.0 <= w.start <= w.end <= result.duration
     assert Transcript.model_validate_json(result.model_dump_json()) == result
+
+
+def test_round_trip_through_local_tts_and_stt(client: SmartML) -> None:
+    """The issue's bar: smartml's own voice, then smartml's own ears, three sentences."""
+    spoken = " ".join(CLEAR)
+    speech = client.tts.synthesize(spoken, audio_format="flac")
+    heard = client.speech.transcribe(speech.audio)
+    assert samples.wer(spoken, heard.text) <= 0.10
+    assert heard.duration == pytest.approx(speech.duration, abs=0.05)
