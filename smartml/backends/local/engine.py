@@ -197,19 +197,3 @@ class TaskEngines:
                 hint=f'remove models["{self.name}"] to use the bundled default',
             )
         return self.configured(ctx, spec)
-
-
-def discover_engines(package: str, modules: tuple[str, ...]) -> tuple[TaskEngines, ...]:
-    """The ``ENGINES`` of each module of ``package`` that exists (cheap: models load lazily)."""
-    import importlib
-
-    found: list[TaskEngines] = []
-    for name in modules:
-        try:
-            module = importlib.import_module(f"{package}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{package}.{name}":
-                continue
-            raise
-        found.extend(module.ENGINES)
-    return tuple(found)

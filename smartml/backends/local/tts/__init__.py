@@ -1,11 +1,10 @@
-"""Local text-to-speech engines: one module per engine, each exporting ``ENGINES``."""
+"""Local text-to-speech: piper, espeak-ng or a configured HF VITS model, chosen per voice."""
 
 from __future__ import annotations
 
-from smartml.backends.local.engine import TaskEngines, discover_engines
-
-MODULES = ("synthesize",)
+from smartml.backends.local.engine import TaskEngines
+from smartml.backends.local.tts import synthesize
 
 
 def engines() -> tuple[TaskEngines, ...]:
-    return discover_engines(__name__, MODULES)
+    return synthesize.ENGINES
