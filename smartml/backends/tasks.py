@@ -18,8 +18,10 @@ from smartml.results import (
     EntitiesResult,
     FacesResult,
     ImageAnnotations,
+    KeyframesResult,
     LabelsResult,
     LanguageResult,
+    LocateResult,
     ObjectsResult,
     Result,
     SafeSearchResult,
@@ -51,6 +53,8 @@ class Capability(str, enum.Enum):
     VISION_SAFE_SEARCH = "vision.safe_search"
     VISION_ANNOTATE = "vision.annotate"
     VIDEO_ANNOTATE = "video.annotate"
+    VIDEO_KEYFRAMES = "video.keyframes"
+    VIDEO_LOCATE = "video.locate"
     SPEECH_TRANSCRIBE = "speech.transcribe"
     TTS_SYNTHESIZE = "tts.synthesize"
     TTS_VOICES = "tts.voices"
@@ -163,6 +167,23 @@ class VideoTask(Task[VideoAnnotation]):
     video: Video
     features: tuple[str, ...]
     options: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeyframesTask(Task[KeyframesResult]):
+    capability: ClassVar[Capability] = Capability.VIDEO_KEYFRAMES
+    video: Video
+    fps: float = 2.0
+    max_keyframes: int = 12
+
+
+@dataclass(frozen=True)
+class LocateTask(Task[LocateResult]):
+    capability: ClassVar[Capability] = Capability.VIDEO_LOCATE
+    clip: Video
+    video: Video
+    fps: float = 4.0
+    max_results: int = 3
 
 
 @dataclass(frozen=True)

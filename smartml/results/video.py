@@ -58,3 +58,31 @@ class VideoAnnotation(Result):
     explicit_frames: list[ExplicitFrame] = Field(default_factory=list)
     transcript: Transcript | None = None
     text: list[VideoText] = Field(default_factory=list)
+
+
+class Keyframe(Model):
+    """A frame where the video's content changes: its time and how much it changed."""
+
+    time: float = Field(ge=0.0)
+    score: float = Field(ge=0.0, description="How far the content moved at this point")
+
+
+class KeyframesResult(Result):
+    """A short visual summary: the frames at the change points of the video."""
+
+    keyframes: list[Keyframe] = Field(default_factory=list)
+    duration: float | None = Field(default=None, ge=0.0)
+
+
+class Match(Model):
+    """Where a clip was found in a video: its start in the video, and how well it matched."""
+
+    offset: float = Field(ge=0.0)
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class LocateResult(Result):
+    """The best places of a clip inside a longer video, best first."""
+
+    matches: list[Match] = Field(default_factory=list)
+    clip_duration: float | None = Field(default=None, ge=0.0)
