@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.table import Table
 
-from smartml.cli import language, speech, vision
+from smartml.cli import language, speech, video, vision
 from smartml.cli._common import JsonOption, friendly_errors, out
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(language.app, name="language")
 app.add_typer(vision.app, name="vision")
+app.add_typer(video.app, name="video")
 app.add_typer(speech.speech_app, name="speech")
 app.add_typer(speech.tts_app, name="tts")
 app.command()(speech.translate)

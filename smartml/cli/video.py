@@ -1,0 +1,180 @@
+"""``smartml video annotate|keyframes|locate|timeline|render VIDEO``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from smartml.cli._common import BackendOption, JsonOption, chain, err, friendly_errors, out
+from smartml.errors import SmartMLError
+from smartml.results import VideoAnnotation
+
+app = typer.Typer(
+    help="Video: shots, labels, tracks, explicit content, speech; pictures.", no_args_is_help=True
+)
+
+VideoArgument = typer.Argument(..., help="A video path, gs:// URI or http(s) URL")
+FeaturesOption = typer.Option(
+    "shots,labels,faces",
+    "--features",
+    "-f",
+    help="Comma-separated: labels, shots, objects, explicit, speech, text, faces, people",
+)
+FpsOption = typer.Option(2.0, "--fps", min=0.1, help="Frames sampled per second (local)")
+OutputOption = typer.Option(..., "--output", "-o", help="Where to write the result")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on stderr, fed with percentages by the backend."""
+    if not enabled:
+        yield None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("annotating", total=100)
+        yield lambda percent: bar.update(task, completed=percent)
+
+
+def _annotate(
+    video: str, features: str, backend: str | None, fps: float, show_progress: bool
+) -> VideoAnnotation:
+    from smartml.client import SmartML
+
+    wanted = [f.strip() for f in features.split(",") if f.strip()]
+    with SmartML(backend=chain(backend)) as client, _progress(show_progress) as progress:
+        return client.video.annotate(video, wanted, fps=fps, progress=progress)
+
+
+def _render(result: VideoAnnotation) -> None:
+    out.print(f"duration {result.duration or 0:.1f} s · {len(result.shot_changes)} shots")
+    if result.shot_changes:
+        table = Table("shot", "start", "end", "labels")
+        for i, shot in enumerate(result.shot_changes):
+            names = [
+                label.description
+                for label in result.shot_labels
+                if any(
+                    s.segment.start < shot.end and s.segment.end > shot.start
+                    for s in label.segments
+                )
+            ]
+            table.add_row(str(i + 1), f"{shot.start:.2f}", f"{shot.end:.2f}", ", ".join(names[:4]))
+        out.print(table)
+    for track in result.object_tracks:
+        out.print(
+            f"track {track.name} #{track.track_id}: {track.segment.start:.1f}–"
+            f"{track.segment.end:.1f} s, {len(track.frames)} boxes"
+        )
+    if result.transcript and result.transcript.text:
+        out.print(f"speech: {result.transcript.text}")
+    if result.explicit_frames:
+        worst = max(result.explicit_frames, key=lambda f: f.likelihood.rank)
+        out.print(f"explicit content: at most {worst.likelihood.value} (t={worst.time:.1f} s)")
+    out.print(f"[dim]backend {result.backend} · model {result.model}[/]")
+
+
+@app.command()
+def annotate(
+    video: str = VideoArgument,
+    features: str = FeaturesOption,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    fps: float = FpsOption,
+) -> None:
+    """Annotate a whole video, with a progress bar for long ones."""
+    with friendly_errors():
+        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+    if json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        _render(result)
+
+
+@app.command()
+def keyframes(
+    video: str = VideoArgument,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    fps: float = FpsOption,
+    max_keyframes: int = typer.Option(12, "--max", min=1),
+) -> None:
+    """The frames where the content changes most: a short visual summary."""
+    from smartml.client import SmartML
+
+    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+        result = client.video.keyframes(video, fps=fps, max_keyframes=max_keyframes)
+    if json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    for frame in result.keyframes:
+        out.print(f"{frame.time:8.2f} s   change {frame.score:.3f}")
+
+
+@app.command()
+def locate(
+    clip: str = typer.Argument(..., help="The short clip to find"),
+    video: str = VideoArgument,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    max_results: int = typer.Option(3, "--max-results", min=1),
+) -> None:
+    """Where CLIP occurs inside VIDEO: best offsets first."""
+    from smartml.client import SmartML
+
+    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+        result = client.video.locate(clip, video, max_results=max_results)
+    if json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    for match in result.matches:
+        out.print(f"at {match.offset:8.2f} s   score {match.score:.3f}")
+
+
+@app.command()
+def timeline(
+    video: str = VideoArgument,
+    output: Path = OutputOption,
+    features: str = typer.Option("shots,labels,faces,explicit", "--features", "-f"),
+    backend: str | None = BackendOption,
+    fps: float = FpsOption,
+) -> None:
+    """Draw shots, labels, tracks and keyframe thumbnails along the time axis (PNG)."""
+    from smartml.client import SmartML
+    from smartml.viz import timeline as draw_timeline
+
+    with friendly_errors():
+        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+        with SmartML(backend=chain(backend)) as client:
+            try:
+                summary = client.video.keyframes(video, fps=fps)
+            except SmartMLError as exc:  # thumbnails are optional
+                err.print(f"[yellow]no keyframe thumbnails:[/] {exc.message}")
+                summary = None
+        picture = draw_timeline(result, video=video, keyframes=summary)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(output)
+    out.print(f"wrote {output} ({picture.width}x{picture.height})")
+
+
+@app.command()
+def render(
+    video: str = VideoArgument,
+    output: Path = OutputOption,
+    features: str = typer.Option("shots,labels,faces", "--features", "-f"),
+    backend: str | None = BackendOption,
+    fps: float = FpsOption,
+) -> None:
+    """Draw boxes, shot labels and spoken words onto the frames (MP4)."""
+    from smartml.viz import render as draw_video
+
+    with friendly_errors():
+        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+        output.parent.mkdir(parents=True, exist_ok=True)
+        draw_video(video, result, output)
+    out.print(f"wrote {output}")
