@@ -49,7 +49,9 @@ import grpc
 SERVICE_MODULES: tuple[str, ...] = (
     "smartml.testing.language",
     "smartml.testing.vision",
+    "smartml.testing.operations",
     "smartml.testing.speech",
+    "smartml.testing.video",
     "smartml.testing.tts",
     "smartml.testing.translate",
 )

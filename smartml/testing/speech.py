@@ -1,4 +1,4 @@
-"""The fake Speech-to-Text v1 service, and ``google.longrunning.Operations`` for it.
+"""The fake Speech-to-Text v1 service (operations: :mod:`smartml.testing.operations`).
 
 Nothing here is a real model. The default answer says "hello world" over and over, two
 words a second spread over the audio's duration (read from a WAV header, or decoded with
@@ -12,6 +12,7 @@ soundfile; a ``gs://`` URI, which the fake can't read, counts as :data:`URI_SECO
   poll finds it done with the response packed in ``Any`` (the async client's ``result()``
   can't poll faster than 1 s, so the fake never makes it wait).
 
+Operations are polled on the shared :mod:`smartml.testing.operations` service.
 ``fake.respond("LongRunningRecognize", x)`` takes a ``LongRunningRecognizeResponse`` (or a
 ``RecognizeResponse``-shaped dict/JSON, e.g. a recorded one) and wraps it in an
 operation; :func:`pending_operation` does the same for ``fake.on``, with ``polls`` (how
@@ -21,60 +22,19 @@ many polls see it running) and ``error`` (the operation fails).
 from __future__ import annotations
 
 import io
-import itertools
-import threading
 import wave
-from typing import Any, ClassVar
+from typing import Any
 
 from google.cloud import speech_v1 as sv1
 
+from smartml.testing.operations import protobuf_type, start_operation
 from smartml.testing.server import Handler, Method, Response, Service, to_message
 
 SERVICE_NAME = "google.cloud.speech.v1.Speech"
-OPERATIONS_SERVICE = "google.longrunning.Operations"
 #: Seconds of audio assumed for a ``gs://`` URI, which the fake can't read.
 URI_SECONDS = 90.0
 WORDS = ("hello", "world")
 WORDS_PER_SECOND = 2.0
-NOT_FOUND = 5
-
-
-class ProtobufType:
-    """The proto-plus face (``deserialize``/``serialize``/``from_json``/constructor) that
-    FakeGoogle's server uses, for a raw protobuf class such as ``Operation``."""
-
-    pb: ClassVar[Any]
-
-    def __new__(cls, value: Any = None) -> Any:
-        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
-
-        return json_format.ParseDict(dict(value or {}), cls.pb())
-
-    @classmethod
-    def deserialize(cls, data: bytes) -> Any:
-        return cls.pb.FromString(data)
-
-    @classmethod
-    def serialize(cls, message: Any) -> bytes:
-        return bytes(message.SerializeToString())
-
-    @classmethod
-    def from_json(cls, payload: str | bytes, *, ignore_unknown_fields: bool = False) -> Any:
-        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
-
-        return json_format.Parse(payload, cls.pb(), ignore_unknown_fields=ignore_unknown_fields)
-
-
-def _protobuf_type(pb_class: Any) -> type[ProtobufType]:
-    return type(pb_class.__name__, (ProtobufType,), {"pb": pb_class})
-
-
-# ---- operations ------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_counter = itertools.count(1)
-#: name -> [polls left before done, the finished Operation]
-_operations: dict[str, list[Any]] = {}
 
 
 def pending_operation(response: Any = None, *, polls: int = 1, error: str | None = None) -> Any:
@@ -83,45 +43,14 @@ def pending_operation(response: Any = None, *, polls: int = 1, error: str | None
     ``response``: a ``LongRunningRecognizeResponse`` or anything :func:`to_message` takes;
     ``error``: the operation ends with this error message (code INTERNAL) instead.
     """
-    from google.longrunning import operations_pb2  # type: ignore[import-untyped, unused-ignore]
-    from google.protobuf import any_pb2  # type: ignore[import-untyped, unused-ignore]
-    from google.rpc import status_pb2  # type: ignore[import-untyped, unused-ignore]
-
-    name = f"operations/fake-speech-{next(_counter)}"
-    metadata = any_pb2.Any()
-    metadata.Pack(sv1.LongRunningRecognizeMetadata.pb(sv1.LongRunningRecognizeMetadata()))
-    done = operations_pb2.Operation(name=name, done=True, metadata=metadata)
-    if error is not None:
-        done.error.CopyFrom(status_pb2.Status(code=13, message=error))
-    else:
-        message = to_message(sv1.LongRunningRecognizeResponse, response or {})
-        done.response.Pack(sv1.LongRunningRecognizeResponse.pb(message))
-    with _lock:
-        _operations[name] = [polls, done]
-    if polls <= 0:
-        return done
-    return operations_pb2.Operation(name=name, done=False, metadata=metadata)
-
-
-def get_operation(request: Any) -> Any:
-    from google.longrunning import operations_pb2  # type: ignore[import-untyped, unused-ignore]
-
-    with _lock:
-        entry = _operations.get(request.name)
-        if entry is None:
-            failed = operations_pb2.Operation(name=request.name, done=True)
-            failed.error.code = NOT_FOUND
-            failed.error.message = f"operation {request.name} not found"
-            return failed
-        entry[0] -= 1
-        if entry[0] > 0:
-            running = operations_pb2.Operation()
-            running.CopyFrom(entry[1])
-            running.done = False
-            running.ClearField("response")
-            running.ClearField("error")
-            return running
-        return entry[1]
+    message = to_message(sv1.LongRunningRecognizeResponse, response or {})
+    return start_operation(
+        "speech",
+        sv1.LongRunningRecognizeResponse.pb(message),
+        metadata=lambda _: sv1.LongRunningRecognizeMetadata.pb(sv1.LongRunningRecognizeMetadata()),
+        polls=polls,
+        error=error,
+    )
 
 
 # ---- recognition -----------------------------------------------------------------------
@@ -213,10 +142,10 @@ def _adapt_long_running(answer: Response) -> Handler | None:
 
 
 def services() -> list[Service]:
-    """Speech v1 and the Operations service its long-running calls are polled on."""
+    """Speech v1 (its operations are polled on :mod:`smartml.testing.operations`)."""
     from google.longrunning import operations_pb2  # type: ignore[import-untyped, unused-ignore]
 
-    operation = _protobuf_type(operations_pb2.Operation)
+    operation = protobuf_type(operations_pb2.Operation)
     return [
         Service(
             SERVICE_NAME,
@@ -229,17 +158,6 @@ def services() -> list[Service]:
                     long_running_recognize,
                     adapt_answer=_adapt_long_running,
                 ),
-            ],
-        ),
-        Service(
-            OPERATIONS_SERVICE,
-            [
-                Method(
-                    "GetOperation",
-                    _protobuf_type(operations_pb2.GetOperationRequest),
-                    operation,
-                    get_operation,
-                )
             ],
         ),
     ]

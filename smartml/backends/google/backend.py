@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handler, Handlers
-from smartml.backends.google import language, speech, translate, tts, vision
+from smartml.backends.google import language, speech, translate, tts, video, vision
 from smartml.backends.google.clients import ApiSpec, Clients, Session, module_installed
 from smartml.backends.google.credentials import Auth, resolve_auth
 from smartml.backends.google.retry import (
@@ -31,6 +31,7 @@ APIS: tuple[tuple[ApiSpec, Callable[[Session], Mapping[type[Task[Any]], Handler]
     (speech.API, speech.handlers),
     (tts.API, tts.handlers),
     (translate.API, translate.handlers),
+    (video.API, video.handlers),
 )
 INSTALL_HINT = 'pip install "smartml[google]"'
 

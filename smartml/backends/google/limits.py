@@ -82,3 +82,18 @@ def check_speech_inline(source: str, size: int, duration: float | None) -> None:
             "Cloud Storage",
             hint=SPEECH_LONG_HINT,
         )
+
+
+#: Video Intelligence: bytes of video sent inline (``input_content``). Google takes one
+#: video per request, inline or by ``gs://`` URI; large inline requests are refused, so
+#: anything bigger goes by URI (lower this if your project refuses smaller requests).
+VIDEO_INLINE_BYTES = 10 * 1024 * 1024
+VIDEO_URI_HINT = (
+    "upload the video to Cloud Storage and pass its gs:// URI (Google reads it from there, "
+    "with no size limit), or cut it into shorter clips"
+)
+
+
+def check_video_inline(source: str, size: int) -> None:
+    """Inline video must be at most :data:`VIDEO_INLINE_BYTES`; a URI has no limit."""
+    check_size(f"video {source}", size, VIDEO_INLINE_BYTES, hint=VIDEO_URI_HINT)

@@ -1,0 +1,190 @@
+"""GoogleBackend's Video Intelligence through SmartML, against FakeGoogle over a socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("google.cloud.videointelligence_v1")
+
+from smartml import BackendTimeoutError, InvalidInputError, SmartML
+from smartml.backends.google import limits
+from smartml.results import VideoAnnotation
+from smartml.results.common import Likelihood
+from smartml.testing import FakeGoogle
+from smartml.testing.video import video_operation
+
+DATA = Path(__file__).parent / "data" / "google"
+ALL = ["labels", "shots", "objects", "explicit", "speech", "text", "faces", "people"]
+#: Enough of an MP4 for smartml to sniff (the fake then assumes 10 s of video).
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.fixture
+def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
+    with SmartML(
+        backend="google",
+        google_endpoint=fake_google.endpoint,
+        google_retry_timeout=5.0,
+        google_retry_initial=0.01,
+    ) as smartml:
+        yield smartml
+
+
+def tiny_mp4(tmp_path: Path, seconds: float = 2.0) -> Path:
+    """A real 2 s MP4 written with PyAV (16x16, 10 fps)."""
+    av = pytest.importorskip("av")
+    import numpy as np
+
+    path = tmp_path / "tiny.mp4"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuv420p"
+        for i in range(int(seconds * 10)):
+            image = np.full((16, 16, 3), i * 10 % 255, dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def test_default_answer_for_every_feature_of_an_inline_video(
+    client: SmartML, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    v = client.video.annotate(tiny_mp4(tmp_path), features=ALL, poll_interval=0.01)
+    (request,) = fake_google.requests("AnnotateVideo")
+    assert request.input_content.startswith(b"\x00\x00\x00") and not request.input_uri
+    assert {f.name for f in request.features} == {
+        "LABEL_DETECTION",
+        "SHOT_CHANGE_DETECTION",
+        "OBJECT_TRACKING",
+        "EXPLICIT_CONTENT_DETECTION",
+        "SPEECH_TRANSCRIPTION",
+        "TEXT_DETECTION",
+        "FACE_DETECTION",
+        "PERSON_DETECTION",
+    }
+    context = request.video_context
+    assert context.label_detection_config.label_detection_mode.name == "SHOT_AND_FRAME_MODE"
+    assert context.speech_transcription_config.language_code == "en-US"
+    assert context.speech_transcription_config.enable_automatic_punctuation
+    assert v.backend == "google" and v.model == "videointelligence_v1"
+    assert v.duration == pytest.approx(2.0, abs=0.2)
+    assert v.duration is not None
+    half = v.duration / 2
+    assert [x for s in v.shot_changes for x in (s.start, s.end)] == pytest.approx(
+        [0, half, half, 2 * half]
+    )
+    assert [lab.description for lab in v.shot_labels] == ["Test pattern"]
+    assert len(v.shot_labels[0].segments) == 2 and v.segment_labels and v.frame_labels
+    assert {t.name for t in v.object_tracks} == {"ball", "face", "person"}
+    assert len({t.track_id for t in v.object_tracks}) == 3
+    assert all(f.likelihood is Likelihood.VERY_UNLIKELY for f in v.explicit_frames)
+    assert v.transcript is not None and v.transcript.text == "Hello world."
+    assert [t.text for t in v.text] == ["SMARTML"]
+    again = VideoAnnotation.model_validate_json(v.model_dump_json())
+    assert again == v.model_copy(update={"raw": None})
+
+
+def test_canned_response_parses_every_feature(client: SmartML, fake_google: FakeGoogle) -> None:
+    fake_google.respond("AnnotateVideo", (DATA / "video-annotate.json").read_text())
+    v = client.video.annotate("gs://bucket/cat.mp4", features=ALL, poll_interval=0.01)
+    (request,) = fake_google.requests("AnnotateVideo")
+    assert request.input_uri == "gs://bucket/cat.mp4" and not request.input_content
+    assert v.duration == pytest.approx(14.833664)
+    (label,) = v.segment_labels
+    assert (label.description, label.mid, label.categories) == ("cat", "/m/01yrx", ["pet"])
+    assert label.segments[0].confidence == pytest.approx(0.9729418)
+    assert [s.segment.start for s in v.shot_labels[0].segments] == pytest.approx([0.0, 4.760758])
+    frame = v.frame_labels[0]
+    assert frame.description == "animal"
+    assert [x for s in frame.segments for x in (s.segment.start, s.segment.end)] == pytest.approx(
+        [0.457005, 0.457005, 5.3, 5.3]
+    )
+    assert [x for s in v.shot_changes for x in (s.start, s.end)] == pytest.approx(
+        [0.0, 4.720718, 4.760758, 14.833664]
+    )
+    assert [f.likelihood for f in v.explicit_frames] == [
+        Likelihood.VERY_UNLIKELY,
+        Likelihood.UNLIKELY,
+        Likelihood.POSSIBLE,
+    ]
+    cat, face, person = v.object_tracks
+    assert (cat.name, cat.segment.end) == ("cat", 4.7)
+    assert cat.confidence == pytest.approx(0.91)
+    assert cat.frames[1].time == pytest.approx(0.1)
+    assert cat.frames[1].box.y_min == 0.0  # Google omits a zero coordinate
+    assert cat.frames[0].box.x_min == pytest.approx(0.2)
+    assert (face.name, face.segment.start, face.frames[0].box.x_max) == ("face", 8.0, 0.55)
+    assert (person.name, len(person.frames)) == ("person", 2)
+    assert person.confidence == pytest.approx(0.93)
+    t = v.transcript
+    assert t is not None
+    assert (t.text, t.language, t.confidence) == ("Look at the cat.", "en-US", 0.88)
+    assert [(w.word, w.start, w.end) for w in t.words][-1] == ("cat.", 1.6, 2.0)
+    (text,) = v.text
+    assert text.text == "CATS" and text.segments[0].segment.start == pytest.approx(6.1)
+    times = [
+        *(f.time for f in v.explicit_frames),
+        *(w.start for w in t.words),
+        *(s.start for s in v.shot_changes),
+        *(f.time for track in v.object_tracks for f in track.frames),
+    ]
+    assert all(type(x) is float for x in times)
+
+
+def test_progress_from_the_operation_metadata(client: SmartML, fake_google: FakeGoogle) -> None:
+    fake_google.on("AnnotateVideo", lambda r: video_operation(request=r, polls=4))
+    seen: list[float] = []
+    client.video.annotate(MP4, features=["shots"], progress=seen.append, poll_interval=0.01)
+    assert seen == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert len(fake_google.requests("GetOperation")) == 4
+
+
+def test_timeout_names_the_operation_and_resuming_finishes_it(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    fake_google.on("AnnotateVideo", lambda r: video_operation(request=r, polls=6))
+    with pytest.raises(BackendTimeoutError, match=r"operations/fake-video-\d+") as caught:
+        client.video.annotate(MP4, features=["shots"], timeout=0.05, poll_interval=0.02)
+    name = caught.value.message.split("operation ", 1)[1].split()[0]
+    assert f"operation={name!r}" in (caught.value.hint or "")
+    seen: list[float] = []
+    v = client.video.annotate(
+        MP4, features=["shots"], operation=name, progress=seen.append, poll_interval=0.01
+    )
+    assert len(fake_google.requests("AnnotateVideo")) == 1  # resumed, not started again
+    assert len(v.shot_changes) == 2 and seen[-1] == 100.0 and seen == sorted(seen)
+
+
+def test_failed_or_unknown_operation_is_a_smartml_error(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    from smartml import SmartMLError
+
+    fake_google.on("AnnotateVideo", lambda r: video_operation(request=r, error="boom"))
+    with pytest.raises(SmartMLError, match="boom"):
+        client.video.annotate(MP4, features=["labels"], poll_interval=0.01)
+    with pytest.raises(SmartMLError, match="operations/nope"):
+        client.video.annotate(MP4, operation="operations/nope")
+
+
+def test_inline_video_over_the_limit_is_refused_with_a_gs_hint(
+    client: SmartML, fake_google: FakeGoogle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "VIDEO_INLINE_BYTES", 50)
+    with pytest.raises(InvalidInputError, match="over Google's limit") as caught:
+        client.video.annotate(MP4, features=["labels"])
+    assert "gs://" in str(caught.value)
+    assert fake_google.calls == []
+
+
+def test_bad_options_are_refused(client: SmartML, fake_google: FakeGoogle) -> None:
+    with pytest.raises(InvalidInputError, match="timeout"):
+        client.video.annotate(MP4, timeout=0)
+    with pytest.raises(InvalidInputError, match="progress"):
+        client.video.annotate(MP4, progress=42)
+    assert fake_google.calls == []
