@@ -12,6 +12,7 @@ from smartml.backends.local.models import missing
 from smartml.backends.local.speech import engines as speech_engines
 from smartml.backends.local.translate import engines as translate_engines
 from smartml.backends.local.tts import engines as tts_engines
+from smartml.backends.local.video import engines as video_engines
 from smartml.backends.local.vision import engines as vision_engines
 from smartml.backends.local.vision.annotate import annotate_images, labels_with_faces
 from smartml.backends.tasks import AnnotateImagesTask, Capability, LabelsTask, Task
@@ -25,6 +26,7 @@ AREAS: tuple[tuple[TaskEngines, ...], ...] = (
     speech_engines(),
     tts_engines(),
     translate_engines(),
+    video_engines(),
 )
 
 
