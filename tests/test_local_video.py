@@ -173,9 +173,11 @@ def test_broken_inputs_are_clear_errors(
 def test_locate_finds_a_clip_in_a_long_video(client: Any, tmp_path: Path) -> None:
     from smartml.backends.local.video import series
 
-    names = ("coffee", "chelsea", "astronaut", "rocket", "hubble_deep_field")
+    names = ("coffee", "chelsea", "astronaut", "rocket", "hubble_deep_field", "camera",
+             "immunohistochemistry", "retina", "cell", "moon")  # 10 pans of 6 s: a 60 s video
     frames = list(itertools.chain(*(video_samples.pan(name, 6.0) for name in names)))
-    offset = 13.4
+    assert len(frames) == 60 * video_samples.FPS
+    offset = 37.4
     first = round(offset * video_samples.FPS)
     clip = frames[first : first + 5 * video_samples.FPS]
     long, short = tmp_path / "long.mp4", tmp_path / "clip.mp4"
@@ -192,7 +194,7 @@ def test_locate_finds_a_clip_in_a_long_video(client: Any, tmp_path: Path) -> Non
     summary = client.video.keyframes(long, max_keyframes=6)
     assert summary.keyframes[0].time == 0.0
     assert 2 <= len(summary.keyframes) <= 6
-    assert summary.duration == pytest.approx(30.0, abs=0.1)
+    assert summary.duration == pytest.approx(60.0, abs=0.1)
 
     times, matrix = series.feature_matrix(short, fps=2)
     assert matrix.shape == (len(times), 1000)
