@@ -21,18 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import video_samples
 
-NAMES = (
-    "coffee",
-    "chelsea",
-    "astronaut",
-    "rocket",
-    "hubble_deep_field",
-    "camera",
-    "immunohistochemistry",
-    "retina",
-    "cell",
-    "moon",
-)
+NAMES = video_samples.LONG_VIDEO_PHOTOS
 
 
 def main() -> int:

@@ -173,18 +173,7 @@ def test_broken_inputs_are_clear_errors(
 def test_locate_finds_a_clip_in_a_long_video(client: Any, tmp_path: Path) -> None:
     from smartml.backends.local.video import series
 
-    names = (
-        "coffee",
-        "chelsea",
-        "astronaut",
-        "rocket",
-        "hubble_deep_field",
-        "camera",
-        "immunohistochemistry",
-        "retina",
-        "cell",
-        "moon",
-    )  # 10 pans of 6 s: a 60 s video
+    names = video_samples.LONG_VIDEO_PHOTOS  # 10 pans of 6 s: a 60 s video
     frames = list(itertools.chain(*(video_samples.pan(name, 6.0) for name in names)))
     assert len(frames) == 60 * video_samples.FPS
     offset = 37.4

@@ -18,6 +18,20 @@ AUDIO_RATE = 16_000
 
 Frame = npt.NDArray[np.uint8]
 
+#: Ten skimage photos: under 6 s pans each, they make the 60 s video of the locate test.
+LONG_VIDEO_PHOTOS = (
+    "coffee",
+    "chelsea",
+    "astronaut",
+    "rocket",
+    "hubble_deep_field",
+    "camera",
+    "immunohistochemistry",
+    "retina",
+    "cell",
+    "moon",
+)
+
 
 def photo(name: str) -> PILModule.Image:
     """A ``skimage.data`` photo ("coffee", "chelsea", "astronaut", ...) as RGB."""
