@@ -39,12 +39,17 @@ class Runner:
         self._lock = threading.Lock()
         self._thread_loop: asyncio.AbstractEventLoop | None = None
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` to completion and return its result (re-raising its error)."""
+    def run(self, coro: Coroutine[Any, Any, T], *, inline: bool = True) -> T:
+        """Run ``coro`` to completion and return its result (re-raising its error).
+
+        ``inline=False`` keeps engines in worker threads even on the caller's own loop,
+        for work that overlaps many calls (batch jobs).
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._own_loop().run_until_complete(self._allow_blocking(coro))
+            loop = self._own_loop()
+            return loop.run_until_complete(self._allow_blocking(coro) if inline else coro)
         return self._on_loop_thread(coro)
 
     @staticmethod

@@ -8,9 +8,11 @@ The async client is the core; the sync client runs it on a private loop thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import os
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from pydantic import ValidationError
 
@@ -19,6 +21,9 @@ from smartml._sync import Runner, blocking
 from smartml.backends.base import Backend
 from smartml.backends.registry import BackendInfo, describe
 from smartml.backends.tasks import TranslateTask
+from smartml.batch import BatchJob, BatchRecord, Plan, Summary
+from smartml.batch.engines import Engine
+from smartml.batch.sync import SyncBatchJob
 from smartml.errors import InvalidInputError, SmartMLError
 from smartml.namespaces._base import Core
 from smartml.namespaces.language import AsyncLanguage, Language
@@ -27,6 +32,8 @@ from smartml.namespaces.video import AsyncVideo, VideoNamespace
 from smartml.namespaces.vision import AsyncVision, Vision
 from smartml.results import Translation
 from smartml.settings import Settings
+
+P = ParamSpec("P")
 
 
 def _settings(
@@ -107,6 +114,43 @@ class AsyncSmartML:
         """Every installed backend, what it serves and whether it is usable here."""
         return describe(self.settings)
 
+    def annotate_many(
+        self,
+        inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        /,
+        features: str | Sequence[str] | None = None,
+        *,
+        out: str | os.PathLike[str] | None = None,
+        cache: bool | str | os.PathLike[str] = True,
+        engine: str | Engine = "local",
+        concurrency: int | None = None,
+        max_results: int = 10,
+        language: str | None = None,
+        on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
+        **engine_options: Any,
+    ) -> BatchJob:
+        """Annotate many files: ``async for record in client.annotate_many(...)``.
+
+        ``inputs`` are files, folders (recursive), globs, manifests (.csv/.jsonl) or
+        ``gs://`` prefixes; each input gets the ``features`` that apply to its kind
+        (image, audio, video, text). With ``out``, records are appended to that JSONL and
+        a re-run skips what it holds; ``cache`` reuses answers by content hash. ``engine``
+        is ``"local"`` (this process) or ``"ray"`` (``address=...`` for a cluster).
+        Records come as they finish; ``job.summary`` counts them.
+        """
+        plan = Plan.build(features, max_results=max_results, language=language)
+        return BatchJob(
+            self,
+            [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs),
+            plan,
+            out=out,
+            cache=cache,
+            engine=engine,
+            concurrency=concurrency,
+            on_record=on_record,
+            **engine_options,
+        )
+
     async def aclose(self) -> None:
         await self._core.router.aclose()
 
@@ -120,6 +164,18 @@ class AsyncSmartML:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _sync_job(
+    method: Callable[Concatenate[Any, P], BatchJob],
+) -> Callable[Concatenate[SmartML, P], SyncBatchJob]:
+    """The sync twin of ``annotate_many``: the same job, iterated without ``async``."""
+
+    def call(self: SmartML, /, *args: P.args, **kwargs: P.kwargs) -> SyncBatchJob:
+        return SyncBatchJob(method(self._async, *args, **kwargs), self._runner)
+
+    functools.update_wrapper(call, method)
+    return call
 
 
 class SmartML:
@@ -161,6 +217,8 @@ class SmartML:
     def backends(self) -> list[BackendInfo]:
         """Every installed backend, what it serves and whether it is usable here."""
         return self._async.backends()
+
+    annotate_many = _sync_job(AsyncSmartML.annotate_many)
 
     def close(self) -> None:
         self._runner.close(self._async.aclose)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from smartml.cli import language, speech, video, vision
 from smartml.cli._common import JsonOption, friendly_errors, out
+from smartml.cli.annotate import annotate
 
 app = typer.Typer(
     name="smartml",
@@ -23,6 +24,7 @@ app.add_typer(video.app, name="video")
 app.add_typer(speech.speech_app, name="speech")
 app.add_typer(speech.tts_app, name="tts")
 app.command()(speech.translate)
+app.command()(annotate)
 
 
 def _version(value: bool) -> None:

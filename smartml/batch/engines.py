@@ -1,0 +1,111 @@
+"""Where chunks of work run: in this process (``local``), or on a Ray cluster (``ray``).
+
+An engine takes chunks of :class:`~smartml.batch.work.Work` as the job makes them and
+gives back their records as they finish. Both run :func:`smartml.batch.work.annotate`,
+so they give the same records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from smartml.batch.plan import Plan
+from smartml.batch.records import BatchRecord
+from smartml.batch.work import Work, annotate
+from smartml.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from smartml.client import AsyncSmartML
+
+
+class Engine(ABC):
+    """Runs chunks of work and yields each chunk's records when it finishes."""
+
+    name = ""
+
+    @abstractmethod
+    def map(
+        self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan
+    ) -> AsyncIterator[list[BatchRecord]]:
+        """Records of every chunk, in the order they finish."""
+
+
+class LocalEngine(Engine):
+    """Runs up to ``concurrency`` chunks at once in this process, through the job's client
+    (models load once; CPU work runs in worker threads, so decoding, inference and
+    network calls overlap)."""
+
+    name = "local"
+
+    def __init__(self, concurrency: int | None = None) -> None:
+        if concurrency is not None and concurrency < 1:
+            raise InvalidInputError(f"concurrency must be at least 1, got {concurrency}")
+        self.concurrency = concurrency
+
+    def slots(self, client: AsyncSmartML) -> int:
+        """Chunks in flight: many for a network backend, one per core for local models."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return 8 if client.backend[0] != "local" else max(1, os.cpu_count() or 1)
+
+    async def map(
+        self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan
+    ) -> AsyncIterator[list[BatchRecord]]:
+        slots = asyncio.Semaphore(self.slots(client))
+        finished: asyncio.Queue[list[BatchRecord] | BaseException | None] = asyncio.Queue()
+        running: set[asyncio.Task[None]] = set()
+
+        async def one(chunk: list[Work]) -> None:
+            try:
+                finished.put_nowait(await annotate(client, chunk, plan))
+            except BaseException as exc:  # a bug, or cancellation: end the job with it
+                finished.put_nowait(exc)
+                raise
+            finally:
+                slots.release()
+
+        async def feed() -> None:
+            try:
+                async for chunk in chunks:
+                    await slots.acquire()
+                    task = asyncio.create_task(one(chunk))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                if running:
+                    await asyncio.wait(set(running))
+            except BaseException as exc:
+                finished.put_nowait(exc)
+                raise
+            finally:
+                finished.put_nowait(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            while (item := await finished.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for task in (feeder, *running):
+                task.cancel()
+            await asyncio.gather(feeder, *running, return_exceptions=True)
+
+
+def engine_named(
+    name: str | Engine, *, concurrency: int | None = None, **options: object
+) -> Engine:
+    """``"local"`` or ``"ray"`` (``options``: ``address``, ``num_cpus``) as an engine."""
+    if isinstance(name, Engine):
+        return name
+    if name == "local":
+        return LocalEngine(concurrency)
+    if name == "ray":
+        from smartml.batch.ray_engine import RayEngine
+
+        engine: Engine = RayEngine(concurrency=concurrency, **options)
+        return engine
+    raise InvalidInputError(f"unknown engine {name!r}", hint="use 'local' or 'ray'")

@@ -1,0 +1,124 @@
+"""Flat tables from a job's records: one row per input, a few columns per feature.
+
+Columns: ``id, path, kind, sha256, status, error``, then for each feature
+``<feature>`` (a short readable summary), ``<feature>_backend`` and ``<feature>_model``.
+The full results stay in the JSONL; the table is for spreadsheets and dataframes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from smartml.batch.records import BatchRecord
+from smartml.errors import BackendUnavailableError, InvalidInputError
+
+FORMATS = ("jsonl", "csv", "parquet")
+#: Scored names kept in a summary cell.
+TOP = 5
+
+
+def _names(items: list[dict[str, Any]], name: str, score: str | None) -> str:
+    parts = []
+    for item in items[:TOP]:
+        label = str(item.get(name, ""))
+        parts.append(
+            f"{label} ({item[score]:.2f})" if score and item.get(score) is not None else label
+        )
+    return "; ".join(parts)
+
+
+def _video_labels(r: dict[str, Any]) -> str:
+    return _names(
+        r.get("segment_labels") or r.get("shot_labels") or [], "description", "confidence"
+    )
+
+
+#: A short summary of each feature's result JSON.
+SUMMARIES: dict[str, Callable[[str, dict[str, Any]], Any]] = {
+    "labels": lambda kind, r: (
+        _video_labels(r) if kind == "video" else _names(r.get("labels", []), "description", "score")
+    ),
+    "objects": lambda kind, r: _names(r.get("object_tracks") or r.get("objects", []), "name", None),
+    "faces": lambda kind, r: len(r.get("object_tracks") or r.get("faces", [])),
+    "people": lambda kind, r: len(r.get("object_tracks", [])),
+    "text": lambda kind, r: (
+        " | ".join(t.get("text", "") for t in r["text"]) if kind == "video" else r.get("text", "")
+    ),
+    "document_text": lambda kind, r: r.get("text", ""),
+    "safe_search": lambda kind, r: ", ".join(
+        f"{k}={r.get(k)}" for k in ("adult", "racy", "violence", "medical", "spoof")
+    ),
+    "sentiment": lambda kind, r: r.get("score"),
+    "entities": lambda kind, r: _names(r.get("entities", []), "name", None),
+    "syntax": lambda kind, r: len(r.get("tokens", [])),
+    "classify": lambda kind, r: _names(r.get("categories", []), "name", "confidence"),
+    "detect": lambda kind, r: r.get("language"),
+    "speech": lambda kind, r: (
+        (r.get("transcript") or {}).get("text", "") if kind == "video" else r.get("text", "")
+    ),
+    "shots": lambda kind, r: len(r.get("shot_changes", [])),
+    "explicit": lambda kind, r: len(r.get("explicit_frames", [])),
+}
+
+
+def flatten(record: BatchRecord) -> dict[str, Any]:
+    """One table row for one record."""
+    row: dict[str, Any] = {
+        "id": record.id,
+        "path": record.path,
+        "kind": record.kind,
+        "sha256": record.sha256,
+        "status": record.status,
+        "error": "; ".join(
+            f"{where}: {e.error_type}: {e.message}" for where, e in record.errors.items()
+        ),
+    }
+    for feature, answer in record.results.items():
+        summarize = SUMMARIES.get(feature)
+        result = answer.result if isinstance(answer.result, dict) else {"items": answer.result}
+        try:
+            row[feature] = summarize(record.kind, result) if summarize else None
+        except (KeyError, TypeError, ValueError):
+            row[feature] = None
+        row[f"{feature}_backend"] = answer.backend
+        row[f"{feature}_model"] = answer.model
+    return row
+
+
+def table_path(out: Path, fmt: str) -> Path:
+    """Where the flat table of a job writing ``out`` goes (``results.csv`` beside it)."""
+    return out.with_suffix(f".{fmt}")
+
+
+def write_table(records: Iterable[BatchRecord], dest: str | os.PathLike[str], fmt: str) -> Path:
+    """Write the records as a CSV or Parquet table (replacing it atomically)."""
+    if fmt not in ("csv", "parquet"):
+        raise InvalidInputError(f"unknown table format {fmt!r}", hint="use csv or parquet")
+    rows = [flatten(r) for r in records]
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    rows = [{column: row.get(column) for column in columns} for row in rows]
+    dest = Path(dest)
+    temporary = dest.with_name(f".{dest.name}.writing")
+    if fmt == "csv":
+        with temporary.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                "parquet",
+                "writing Parquet needs pyarrow, which is not installed",
+                hint='pip install "smartml[parquet]"',
+            ) from exc
+        table = pa.Table.from_pylist(rows, schema=None) if rows else pa.table({})
+        pq.write_table(table, temporary)
+    os.replace(temporary, dest)
+    return dest

@@ -1,0 +1,418 @@
+"""A batch job: find the inputs, skip what is done, reuse cached answers, run the rest,
+and record every input exactly once.
+
+    job = BatchJob(client, ["photos/"], Plan.build("labels,faces"), out="results.jsonl")
+    async for record in job:
+        ...
+    job.summary  # done, skipped, failed, time, estimated Google cost
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from smartml.batch.cache import ResultCache
+from smartml.batch.cost import feature_cost
+from smartml.batch.engines import Engine, engine_named
+from smartml.batch.journal import Journal
+from smartml.batch.plan import GOOGLE_ONLY, Kind, Plan
+from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
+from smartml.batch.sources import Inputs, Item, discover
+from smartml.batch.work import Work
+from smartml.errors import InvalidInputError, UnsupportedCapabilityError
+from smartml.results.common import Model
+
+if TYPE_CHECKING:
+    from smartml.client import AsyncSmartML
+
+#: Inputs up to this size are read once, hashed and handed to the engine as bytes;
+#: larger ones (long videos) are hashed in a stream and read again by the engine.
+KEEP_BYTES = 32 * 1024 * 1024
+#: How many inputs are read and hashed ahead of the engine.
+READ_AHEAD = 64
+
+
+class Summary(Model):
+    """How a job went."""
+
+    total: int = Field(default=0, description="Inputs found")
+    done: int = Field(default=0, description="Inputs annotated in this run")
+    skipped: int = Field(default=0, description="Inputs already done in the output file")
+    failed: int = Field(default=0, description="Inputs with an error record")
+    cached: int = Field(default=0, description="Feature results taken from the cache")
+    ignored: list[str] = Field(default_factory=list, description="Files of no known kind")
+    seconds: float = 0.0
+    cost_usd: float = Field(default=0.0, description="Estimated Google cost of this run")
+    failures: list[str] = Field(default_factory=list, description="'path: error' per failure")
+    out: str | None = None
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+
+@dataclass
+class Estimate:
+    """What a job would do before it runs (``--dry-run``, cost confirmation)."""
+
+    inputs: Inputs
+    by_kind: dict[str, int] = field(default_factory=dict)
+    already_done: int = 0
+    calls: int = 0
+    cost_usd: float = 0.0
+
+
+class BatchJob:
+    """One run of a batch job; iterate it (``async for``) to get records as they finish."""
+
+    def __init__(
+        self,
+        client: AsyncSmartML,
+        sources: Sequence[str | os.PathLike[str]],
+        plan: Plan,
+        *,
+        out: str | os.PathLike[str] | None = None,
+        cache: bool | str | os.PathLike[str] = True,
+        engine: str | Engine = "local",
+        concurrency: int | None = None,
+        chunk_size: int = 16,
+        on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
+        **engine_options: Any,
+    ) -> None:
+        if isinstance(sources, str | os.PathLike):
+            sources = [sources]
+        if chunk_size < 1:
+            raise InvalidInputError(f"chunk_size must be at least 1, got {chunk_size}")
+        self.client = client
+        self.sources = list(sources)
+        self.plan = plan
+        self.out = Path(out) if out is not None else None
+        self.cache_path = cache
+        self.engine = engine_named(engine, concurrency=concurrency, **engine_options)
+        self.chunk_size = chunk_size
+        self.on_record = on_record
+        self.summary = Summary(out=str(self.out) if self.out else None)
+        self._inputs: Inputs | None = None
+        self._sizes: dict[str, int] = {}
+
+    # ---- before running ---------------------------------------------------------------
+    async def inputs(self) -> Inputs:
+        """The inputs the sources name (found once)."""
+        if self._inputs is None:
+            self._inputs = await asyncio.to_thread(discover, self.sources, self.client.settings)
+        return self._inputs
+
+    async def estimate(self) -> Estimate:
+        """Inputs per kind, those already done, and the Google cost of the rest."""
+        inputs = await self.inputs()
+        journal = await asyncio.to_thread(Journal, self.out) if self.out else None
+        estimate = Estimate(inputs)
+        google = self.client.backend[0] == "google"
+        for item in inputs.items:
+            features = self.plan.for_kind(item.kind)
+            if not features:
+                continue
+            estimate.by_kind[item.kind.value] = estimate.by_kind.get(item.kind.value, 0) + 1
+            previous = journal.records.get(item.id) if journal else None
+            if (
+                previous is not None
+                and previous.ok
+                and sorted(previous.features) == sorted(features)
+            ):
+                estimate.already_done += 1
+                continue
+            estimate.calls += len(features)
+            if google:
+                size, seconds = await asyncio.to_thread(_measure, item)
+                estimate.cost_usd += sum(
+                    feature_cost(item.kind, f, size=size, seconds=seconds) for f in features
+                )
+        return estimate
+
+    def check(self, inputs: Inputs) -> None:
+        """Refuse, before any work, features no backend of the chain can serve."""
+        router = self.client._core.router
+        kinds = {item.kind for item in inputs.items}
+        for kind, feature, capability in self.plan.capabilities():
+            if kind not in kinds:
+                continue
+            reasons = []
+            for name in router.default_chain:
+                backend = router.backend(name)
+                if name == "local" and kind is Kind.IMAGE and feature in GOOGLE_ONLY:
+                    reasons.append(f"{name}: Google-only feature")
+                    continue
+                availability = backend.availability(capability)
+                if backend.serves(capability) and availability.usable:
+                    break
+                reasons.append(f"{name}: {availability.reason or 'not served'}")
+            else:
+                raise UnsupportedCapabilityError(
+                    capability.value,
+                    message=f"no backend of {router.default_chain} can do {feature!r} on "
+                    f"{kind.value} inputs ({'; '.join(reasons)})",
+                    hint="drop the feature, add a backend that serves it (--fallback), or "
+                    "install what the reason names",
+                )
+
+    # ---- running ----------------------------------------------------------------------
+    def __aiter__(self) -> AsyncIterator[BatchRecord]:
+        return self._run()
+
+    async def run(self) -> Summary:
+        """Run the job to the end (records go to ``out``) and return the summary."""
+        async for _ in self:
+            pass
+        return self.summary
+
+    async def _run(self) -> AsyncIterator[BatchRecord]:
+        started = time.monotonic()
+        inputs = await self.inputs()
+        self.check(inputs)
+        items = [item for item in inputs.items if self.plan.for_kind(item.kind)]
+        self.summary.total = len(items)
+        self.summary.ignored = list(inputs.ignored)
+        journal = await asyncio.to_thread(Journal, self.out) if self.out else None
+        cache = await asyncio.to_thread(self._open_cache)
+        finished: asyncio.Queue[BatchRecord | BaseException | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                chunks = self._chunks(items, journal, cache, finished)
+                async for records in self.engine.map(self.client, chunks, self.plan):
+                    for record in records:
+                        finished.put_nowait(record)
+                finished.put_nowait(None)
+            except BaseException as exc:
+                finished.put_nowait(exc)
+                raise
+
+        producer = asyncio.create_task(produce())
+        try:
+            while (record := await finished.get()) is not None:
+                if isinstance(record, BaseException):
+                    raise record
+                yield self._finish(record, journal, cache)
+        finally:
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
+            self.summary.seconds = time.monotonic() - started
+            if journal is not None:
+                if journal.superseded:
+                    journal.compact()
+                journal.close()
+            if cache is not None:
+                cache.close()
+
+    def _open_cache(self) -> ResultCache | None:
+        if self.cache_path is False:
+            return None
+        return ResultCache(None if self.cache_path is True else self.cache_path)
+
+    async def _chunks(
+        self,
+        items: list[Item],
+        journal: Journal | None,
+        cache: ResultCache | None,
+        finished: asyncio.Queue[BatchRecord | BaseException | None],
+    ) -> AsyncIterator[list[Work]]:
+        """Read and hash inputs ahead, settle the done and cached ones at once, and hand
+        the rest to the engine in chunks of one kind and one feature set."""
+        waiting: dict[tuple[Kind, tuple[str, ...]], list[Work]] = {}
+        async for future in _ReadAhead(items, self.plan):
+            prepared = self._triage(await future, journal, cache)
+            if prepared is None:
+                continue
+            if isinstance(prepared, BatchRecord):
+                finished.put_nowait(prepared)
+                continue
+            key = (prepared.item.kind, prepared.features)
+            bucket = waiting.setdefault(key, [])
+            bucket.append(prepared)
+            if len(bucket) >= (self.chunk_size if prepared.item.kind is Kind.IMAGE else 1):
+                yield waiting.pop(key)
+        for bucket in waiting.values():
+            yield bucket
+
+    def _triage(
+        self, prepared: Work | BatchRecord, journal: Journal | None, cache: ResultCache | None
+    ) -> Work | BatchRecord | None:
+        """``None`` for an input the output file already has; a record when there is
+        nothing to compute (unreadable, or every feature cached); else the work left."""
+        if isinstance(prepared, BatchRecord):
+            return prepared
+        work = prepared
+        if work.item.kind is Kind.TEXT and work.data is not None:
+            self._sizes[work.item.id] = len(work.data)
+        key = (work.item.id, work.sha256, tuple(sorted(work.features)))
+        if journal is not None and journal.done(key) is not None:
+            self.summary.skipped += 1
+            self._notify(None)
+            return None
+        left = tuple(f for f in work.features if self._cached(work.record(), f, cache) is None)
+        if not left:
+            return work.record()  # _finish fills it from the cache
+        return replace(work, features=left)
+
+    def _cached(
+        self, record: BatchRecord, feature: str, cache: ResultCache | None
+    ) -> FeatureResult | None:
+        """The cached answer of the chain's first backend for this content and feature."""
+        if cache is None or record.sha256 is None:
+            return None
+        kind = Kind(record.kind)
+        backend = self.client.backend[0]
+        return cache.get(
+            record.sha256,
+            f"{kind.value}.{feature}",
+            self.plan.fingerprint(kind, feature),
+            backend,
+            model_key(self.client, backend, kind, feature),
+        )
+
+    def _finish(
+        self, record: BatchRecord, journal: Journal | None, cache: ResultCache | None
+    ) -> BatchRecord:
+        """Fill in cached results, store new ones, write the line, count it."""
+        kind = Kind(record.kind)
+        wanted = self.plan.for_kind(kind)
+        computed = dict(record.results)
+        if "input" not in record.errors:
+            for feature in wanted:
+                if feature not in record.results and feature not in record.errors:
+                    found = self._cached(record, feature, cache)
+                    if found is not None:
+                        record.results[feature] = found
+                        self.summary.cached += 1
+        if cache is not None and record.sha256 is not None:
+            for feature, answer in computed.items():
+                cache.put(
+                    record.sha256,
+                    f"{kind.value}.{feature}",
+                    self.plan.fingerprint(kind, feature),
+                    answer.backend,
+                    model_key(self.client, answer.backend, kind, feature),
+                    answer,
+                )
+        record.features = list(wanted)
+        record.results = {f: record.results[f] for f in wanted if f in record.results}
+        record.settle()
+        if journal is not None:
+            journal.append(record)
+        if record.ok:
+            self.summary.done += 1
+        else:
+            self.summary.failed += 1
+            self.summary.failures.append(record.summary())
+        self.summary.cost_usd += _cost(computed, kind, self._sizes.pop(record.id, 0))
+        self._notify(record)
+        return record
+
+    def _notify(self, record: BatchRecord | None) -> None:
+        if self.on_record is not None:
+            self.on_record(record, self.summary)
+
+
+def model_key(client: AsyncSmartML, backend: str, kind: Kind, feature: str) -> str:
+    """What names the model a backend would use for a feature, for the cache key: the
+    configured model for local (or the bundled one of this smartml version)."""
+    from smartml import __version__
+
+    if backend != "local":
+        return f"{backend}@{__version__}"
+    settings = client.settings
+    name = {
+        Kind.AUDIO: "transcribe",
+        Kind.VIDEO: "video",
+    }.get(kind, "text" if feature == "document_text" else feature)
+    configured = settings.models.get(name, "bundled")
+    if feature == "labels" and settings.vision_labels:
+        configured += "|" + ",".join(settings.vision_labels)
+    return f"{configured}@{__version__}"
+
+
+class _ReadAhead:
+    def __init__(self, items: list[Item], plan: Plan) -> None:
+        self._items = iter(items)
+        self._plan = plan
+        self._pending: list[asyncio.Future[Work | BatchRecord]] = []
+
+    def __aiter__(self) -> _ReadAhead:
+        return self
+
+    async def __anext__(self) -> asyncio.Future[Work | BatchRecord]:
+        while len(self._pending) < READ_AHEAD:
+            item = next(self._items, None)
+            if item is None:
+                break
+            future = asyncio.ensure_future(asyncio.to_thread(prepare, item, self._plan))
+            self._pending.append(future)
+        if not self._pending:
+            raise StopAsyncIteration
+        return self._pending.pop(0)
+
+
+def prepare(item: Item, plan: Plan) -> Work | BatchRecord:
+    """Read and hash one input (a record with the error when it can't be read)."""
+    features = plan.for_kind(item.kind)
+    if item.remote:
+        return Work(item, item.fingerprint, features)
+    try:
+        size = os.path.getsize(item.source)
+        digest = hashlib.sha256()
+        data = None
+        with open(item.source, "rb") as fh:
+            if size <= KEEP_BYTES:
+                data = fh.read()
+                digest.update(data)
+            else:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+    except OSError as exc:
+        record = Work(item, None, features).record()
+        record.errors["input"] = ErrorRecord(
+            error_type=InvalidInputError.__name__,
+            message=f"cannot read {item.source}: {exc.strerror or exc}",
+        )
+        return record.settle()
+    return Work(item, digest.hexdigest(), features, data)
+
+
+def _measure(item: Item) -> tuple[int, float | None]:
+    """Size in bytes and, for audio and video, duration in seconds (None if unknown)."""
+    if item.remote:
+        return 0, None
+    try:
+        size = os.path.getsize(item.source)
+    except OSError:
+        return 0, None
+    if item.kind not in (Kind.AUDIO, Kind.VIDEO):
+        return size, None
+    try:
+        import av
+
+        with av.open(item.source) as container:
+            duration = container.duration
+        return size, duration / 1_000_000 if duration else None
+    except Exception:
+        return size, None
+
+
+def _cost(computed: dict[str, FeatureResult], kind: Kind, size: int) -> float:
+    """The list price of what Google answered for one input."""
+    total = 0.0
+    for feature, answer in computed.items():
+        if answer.backend == "google":
+            result = answer.result if isinstance(answer.result, dict) else {}
+            seconds = result.get("duration")
+            total += feature_cost(kind, feature, size=size, seconds=seconds)
+    return total

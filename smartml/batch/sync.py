@@ -1,0 +1,74 @@
+"""The blocking twin of a batch job, for ``SmartML.annotate_many``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+
+from smartml._sync import Runner
+from smartml.batch.job import BatchJob, Estimate, Summary
+from smartml.batch.plan import Plan
+from smartml.batch.records import BatchRecord
+from smartml.batch.sources import Inputs
+
+
+class SyncBatchJob:
+    """Iterate it to get records as they finish; ``summary`` says how the job went."""
+
+    def __init__(self, job: BatchJob, runner: Runner) -> None:
+        self._job = job
+        self._runner = runner
+        self._records: AsyncIterator[BatchRecord] | None = None
+
+    @property
+    def summary(self) -> Summary:
+        return self._job.summary
+
+    @property
+    def plan(self) -> Plan:
+        return self._job.plan
+
+    def inputs(self) -> Inputs:
+        return self._runner.run(self._job.inputs())
+
+    def estimate(self) -> Estimate:
+        return self._runner.run(self._job.estimate())
+
+    def __iter__(self) -> Iterator[BatchRecord]:
+        self._records = aiter(self._job)
+        try:
+            while True:
+                try:
+                    # engines stay in worker threads: chunks overlap across cores
+                    yield self._runner.run(_next(self._records), inline=False)
+                except StopAsyncIteration:
+                    return
+        finally:
+            self.close()
+
+    def run(self) -> Summary:
+        """Run the job to the end (records go to ``out``) and return the summary."""
+        for _ in self:
+            pass
+        return self.summary
+
+    def close(self) -> None:
+        """Stop the job where it is; what is done stays written."""
+        records, self._records = self._records, None
+        if records is not None and hasattr(records, "aclose"):
+            self._runner.run(records.aclose(), inline=False)
+
+    def __enter__(self) -> SyncBatchJob:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+async def _next(records: AsyncIterator[BatchRecord]) -> BatchRecord:
+    return await anext(records)

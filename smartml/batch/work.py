@@ -1,0 +1,240 @@
+"""Annotating a chunk of inputs through a client: the same code on every engine.
+
+Images of a chunk go in one ``vision.annotate_batch`` call (Google: requests of 16
+images, several in flight); text, audio and video go one call per input, concurrently.
+A failure stays with its input as an error record; nothing here raises for one input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from smartml.batch.plan import Kind, Plan
+from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
+from smartml.batch.sources import Item
+from smartml.errors import InvalidInputError, ItemError, SmartMLError
+from smartml.inputs import Image
+from smartml.results import ImageAnnotation, VideoAnnotation
+from smartml.results.common import Result
+
+if TYPE_CHECKING:
+    from smartml.client import AsyncSmartML
+
+#: The field of :class:`ImageAnnotation` that holds each image feature.
+IMAGE_FIELDS = {"document_text": "text"}
+
+#: The fields of :class:`VideoAnnotation` that hold each video feature.
+VIDEO_FIELDS: dict[str, tuple[str, ...]] = {
+    "labels": ("segment_labels", "shot_labels", "frame_labels"),
+    "shots": ("shot_changes",),
+    "objects": ("object_tracks",),
+    "faces": ("object_tracks",),
+    "people": ("object_tracks",),
+    "explicit": ("explicit_frames",),
+    "speech": ("transcript",),
+    "text": ("text",),
+}
+#: Object tracks that belong to the faces and people features, by track name.
+TRACK_NAMES = {"faces": "face", "people": "person"}
+
+
+@dataclass(frozen=True)
+class Work:
+    """An input to annotate now: its content hash, the features still to compute and,
+    when already read, its bytes (an engine on another machine reads the path)."""
+
+    item: Item
+    sha256: str | None
+    features: tuple[str, ...]
+    data: bytes | None = None
+
+    def record(self) -> BatchRecord:
+        return BatchRecord(
+            id=self.item.id,
+            path=self.item.source,
+            kind=self.item.kind.value,
+            sha256=self.sha256,
+            features=list(self.features),
+        )
+
+
+async def annotate(client: AsyncSmartML, works: Sequence[Work], plan: Plan) -> list[BatchRecord]:
+    """One record per work, in order, each with the results or errors of its features."""
+    records = [work.record() for work in works]
+    images = [(w, r) for w, r in zip(works, records, strict=True) if w.item.kind is Kind.IMAGE]
+    calls: list[Awaitable[None]] = []
+    for features in dict.fromkeys(w.features for w, _ in images):
+        group = [(w, r) for w, r in images if w.features == features]
+        calls.append(_guard(_images(client, group, features, plan), [r for _, r in group]))
+    for work, record in zip(works, records, strict=True):
+        if work.item.kind is not Kind.IMAGE:
+            calls.append(_guard(_single(client, work, record, plan), [record]))
+    await asyncio.gather(*calls)
+    return [record.settle() for record in records]
+
+
+async def _guard(call: Awaitable[None], records: list[BatchRecord]) -> None:
+    """Whatever goes wrong in ``call`` becomes an error of its records, never a crash."""
+    try:
+        await call
+    except Exception as exc:
+        error = ErrorRecord.from_exception(exc)
+        for record in records:
+            if not record.results and not record.errors:
+                record.errors["input"] = error
+
+
+# ---- images -----------------------------------------------------------------------------
+async def _images(
+    client: AsyncSmartML,
+    group: list[tuple[Work, BatchRecord]],
+    features: tuple[str, ...],
+    plan: Plan,
+) -> None:
+    max_bytes = client.settings.max_input_bytes
+    loaded = await asyncio.to_thread(lambda: [_image(w, max_bytes) for w, _ in group])
+    ready = [(image, r) for image, (_, r) in zip(loaded, group, strict=True)]
+    for image, record in ready:
+        if isinstance(image, ItemError):
+            record.errors["input"] = _from_item_error(image)
+    todo = [(image, r) for image, r in ready if isinstance(image, Image)]
+    if not todo:
+        return
+    annotations = await client.vision.annotate_batch(
+        [image for image, _ in todo], features, max_results=plan.max_results
+    )
+    for (_, record), annotation in zip(todo, annotations, strict=True):
+        if annotation.error is not None:
+            record.errors["input"] = _from_item_error(annotation.error)
+            continue
+        for feature in features:
+            value = getattr(annotation, IMAGE_FIELDS.get(feature, feature))
+            record.results[feature] = _feature(annotation, value)
+
+
+def _image(work: Work, max_bytes: int) -> Image | ItemError:
+    source = work.item.source
+    try:
+        if work.item.remote:
+            return Image.from_uri(source)
+        if work.data is not None:
+            return Image.from_bytes(work.data, source=source, max_bytes=max_bytes)
+        return Image.from_path(source, max_bytes=max_bytes)
+    except SmartMLError as exc:
+        return ItemError.from_exception(exc, source=source)
+
+
+def _feature(annotation: ImageAnnotation, value: Any) -> FeatureResult:
+    model = value.model if isinstance(value, Result) and value.model else annotation.model
+    return FeatureResult(backend=annotation.backend, model=model, result=_json(value))
+
+
+def _from_item_error(error: ItemError) -> ErrorRecord:
+    return ErrorRecord(error_type=error.error_type, message=error.message, backend=error.backend)
+
+
+# ---- text, audio, video -----------------------------------------------------------------
+async def _single(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+    kind = work.item.kind
+    if kind is Kind.TEXT:
+        await _text(client, work, record, plan)
+    elif kind is Kind.AUDIO:
+        await _call(
+            record, "speech", client.speech.transcribe(_media(work), language=plan.language)
+        )
+    elif kind is Kind.VIDEO:
+        await _video(client, work, record, plan)
+
+
+def _media(work: Work) -> object:
+    """What to hand the client: bytes already read, or the path / URI."""
+    return work.data if work.data is not None else work.item.source
+
+
+async def _text(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+    try:
+        data = work.data if work.data is not None else await asyncio.to_thread(_read, work)
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {work.item.source} as UTF-8 text: {exc}") from exc
+    await asyncio.gather(
+        *(_call(record, f, _language(client, f, text, plan)) for f in work.features)
+    )
+
+
+def _language(client: AsyncSmartML, feature: str, text: str, plan: Plan) -> Awaitable[Result]:
+    language = client.language
+    if feature == "classify":
+        return language.classify(text, max_results=plan.max_results, language=plan.language)
+    if feature == "detect":
+        return language.detect(text)
+    call = {
+        "sentiment": language.sentiment,
+        "entities": language.entities,
+        "syntax": language.syntax,
+    }[feature]
+    return call(text, language=plan.language)
+
+
+def _read(work: Work) -> bytes:
+    with open(work.item.source, "rb") as fh:
+        return fh.read()
+
+
+async def _call(record: BatchRecord, feature: str, call: Awaitable[Result]) -> None:
+    try:
+        result = await call
+    except InvalidInputError:
+        raise  # the input's fault: the whole input fails (see _guard)
+    except SmartMLError as exc:
+        record.errors[feature] = ErrorRecord.from_exception(exc)
+        return
+    record.results[feature] = FeatureResult(
+        backend=result.backend, model=result.model, result=_json(result)
+    )
+
+
+async def _video(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+    annotation = await client.video.annotate(_media(work), work.features, **plan.options)
+    for feature in work.features:
+        record.results[feature] = FeatureResult(
+            backend=annotation.backend,
+            model=annotation.model,
+            result=video_part(annotation, feature, work.features),
+        )
+
+
+def video_part(
+    annotation: VideoAnnotation, feature: str, features: Sequence[str]
+) -> dict[str, Any]:
+    """The fields of a video annotation that answer one feature."""
+    part: dict[str, Any] = {"duration": annotation.duration}
+    for name in VIDEO_FIELDS[feature]:
+        value = getattr(annotation, name)
+        if name == "object_tracks":
+            others = {TRACK_NAMES[f] for f in features if f in TRACK_NAMES}
+            value = [
+                t
+                for t in value
+                if (
+                    t.name == TRACK_NAMES[feature]
+                    if feature in TRACK_NAMES
+                    else t.name not in others
+                )
+            ]
+        part[name] = _json(value)
+    return part
+
+
+def _json(value: Any) -> Any:
+    """A result (or list of them) as plain JSON data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
