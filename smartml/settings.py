@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     )
 
     google_endpoint: str | None = Field(default=None, description="host:port of a Google API")
+    google_storage_endpoint: str | None = Field(
+        default=None,
+        description=(
+            "http(s)://host:port of a Cloud Storage JSON API (an emulator or smartml's fake)"
+        ),
+    )
     google_project: str | None = None
     google_credentials: str | None = Field(
         default=None, description="Path to a service-account JSON file"
@@ -45,6 +51,20 @@ class Settings(BaseSettings):
     )
     google_retry_initial: float = Field(default=0.2, gt=0)
     google_retry_maximum: float = Field(default=10.0, gt=0)
+    google_requests_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        description="Client-side limit on requests per minute to each Google API (your quota)",
+    )
+    google_units_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Client-side limit on billing units per minute to each Google API: Vision "
+            "images x features, Natural Language 1,000 characters x features, TTS and "
+            "Translation characters, Speech and Video requests"
+        ),
+    )
 
     call_timeout: float = Field(default=600.0, gt=0, description="Bound on any one call")
     cooldown_failures: int = Field(

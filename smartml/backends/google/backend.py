@@ -2,18 +2,21 @@
 
 Each API module (``language.py``, ``vision.py``; later ``speech.py`` ...) contributes an
 :class:`ApiSpec` and its task handlers to :data:`APIS`; the plumbing here (credentials,
-one client per API, retries, error mapping) is shared by all of them.
+one client per API, rate limits, retries, error mapping) is shared by all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+import threading
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handler, Handlers
 from smartml.backends.google import language, speech, translate, tts, video, vision
 from smartml.backends.google.clients import ApiSpec, Clients, Session, module_installed
 from smartml.backends.google.credentials import Auth, resolve_auth
+from smartml.backends.google.ratelimit import RateLimiter, quota_name, request_units
 from smartml.backends.google.retry import (
     RetryPolicy,
     call_with_retry,
@@ -37,7 +40,14 @@ INSTALL_HINT = 'pip install "smartml[google]"'
 
 
 class GoogleBackend(Backend):
-    """Google Cloud (Natural Language, ...) through ``google-cloud-*`` async clients."""
+    """Google Cloud (Natural Language, ...) through ``google-cloud-*`` async clients.
+
+    With ``SMARTML_GOOGLE_REQUESTS_PER_MINUTE`` or ``SMARTML_GOOGLE_UNITS_PER_MINUTE``
+    set, every RPC (retries included) first waits for its turn under a
+    :class:`~smartml.backends.google.ratelimit.RateLimiter`. Google's quotas are per API,
+    so each API (Vision, Natural Language, ...) gets its own limiter with those limits,
+    shared by every loop and thread using this backend.
+    """
 
     name = "google"
     description = "Google Cloud ML APIs through the official google-cloud clients"
@@ -48,6 +58,12 @@ class GoogleBackend(Backend):
         self._apis: dict[Capability, ApiSpec] = {}
         self._clients = Clients(self.settings.google_endpoint, self.auth)
         self.retry_policy = RetryPolicy.from_settings(self.settings)
+        self._limits = (
+            self.settings.google_requests_per_minute,
+            self.settings.google_units_per_minute,
+        )
+        self._limiters: dict[str, RateLimiter] = {}
+        self._limiters_lock = threading.Lock()
 
     def handlers(self) -> Handlers:
         table: dict[type[Task[Any]], Handler] = {}
@@ -84,8 +100,20 @@ class GoogleBackend(Backend):
             raise self._auth
         return self._auth
 
+    def limiter(self, api: ApiSpec) -> RateLimiter | None:
+        """The rate limiter of ``api``'s quota (made on first use); None when unlimited."""
+        if self._limits == (None, None):
+            return None
+        name = quota_name(api.name)
+        with self._limiters_lock:
+            limiter = self._limiters.get(name)
+            if limiter is None:
+                limiter = self._limiters[name] = RateLimiter(*self._limits)
+            return limiter
+
     async def call(self, api: ApiSpec, method: str, request: Mapping[str, Any]) -> Any:
-        """One RPC of ``api`` with smartml's retry policy; errors come out as smartml's."""
+        """One RPC of ``api`` with smartml's rate limit and retry policy; errors come out
+        as smartml's."""
 
         async def attempt(seconds_left: float) -> Any:
             try:
@@ -96,7 +124,14 @@ class GoogleBackend(Backend):
                 raise
             return await rpc(request=request, retry=None, timeout=seconds_left)
 
-        return await call_with_retry(attempt, self.retry_policy, what=f"{api.name}.{method}")
+        limiter = self.limiter(api)
+        throttle: Callable[[], Awaitable[None]] | None = None
+        if limiter is not None:
+            units = request_units(api.name, method, request)
+            throttle = functools.partial(limiter.acquire, units)
+        return await call_with_retry(
+            attempt, self.retry_policy, what=f"{api.name}.{method}", throttle=throttle
+        )
 
     async def aclose(self) -> None:
         await self._clients.aclose()

@@ -5,7 +5,8 @@ and end in a bare ``RetryError``). Instead every call goes through :func:`call_w
 UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried with exponential
 backoff and jitter, within one total time budget (``SMARTML_GOOGLE_RETRY_TIMEOUT``) that
 also bounds each attempt's gRPC deadline. When the budget runs out, the last real
-cause is raised as a smartml error (:func:`to_smartml_error`).
+cause is raised as a smartml error (:func:`to_smartml_error`). Each attempt, retries
+included, first waits for its turn under the rate limit (``throttle``), outside the budget.
 """
 
 from __future__ import annotations
@@ -59,12 +60,26 @@ class RetryPolicy:
 
 
 async def call_with_retry(
-    attempt: Callable[[float], Awaitable[T]], policy: RetryPolicy, *, what: str
+    attempt: Callable[[float], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    throttle: Callable[[], Awaitable[None]] | None = None,
 ) -> T:
-    """Run ``attempt(seconds_left)`` until it succeeds, fails for good, or time runs out."""
+    """Run ``attempt(seconds_left)`` until it succeeds, fails for good, or time runs out.
+
+    ``throttle`` (a rate limiter's turn) is awaited before every attempt, retries too;
+    time spent waiting for it does not count against the budget.
+    """
     start = time.monotonic()
     deadline = start + policy.timeout
     for number, delay in enumerate(policy.delays(), start=1):
+        if throttle is not None:
+            queued = time.monotonic()
+            await throttle()
+            waited = time.monotonic() - queued
+            start += waited
+            deadline += waited
         try:
             return await attempt(max(deadline - time.monotonic(), 0.001))
         except Exception as exc:
