@@ -153,14 +153,16 @@ def manifest(path: Path, ignored: list[str]) -> Iterator[Item]:
                 hint=f"give each row one of the columns: {', '.join(SOURCE_COLUMNS)}",
             )
         kind = _manifest_kind(path, line, row.get("kind"), location)
+        default_id = location
         if not location.startswith(("gs://", "http://", "https://")):
             resolved = Path(location).expanduser()
-            location = str(resolved if resolved.is_absolute() else path.parent / resolved)
-            kind = kind or sniff(Path(location))
+            local = resolved if resolved.is_absolute() else path.parent / resolved
+            location, default_id = str(local), local_id(local)
+            kind = kind or sniff(local)
         if kind is None:
             ignored.append(location)
             continue
-        yield Item(id=str(row.get("id") or location), source=location, kind=kind)
+        yield Item(id=str(row.get("id") or default_id), source=location, kind=kind)
 
 
 def _manifest_kind(path: Path, line: int, value: object, location: str) -> Kind | None:
