@@ -10,6 +10,9 @@
 See :mod:`smartml.testing.server` for the whole API. Importing this package is cheap:
 gRPC and the Google clients load only when ``FakeGoogle`` is first used (it needs
 ``pip install "smartml[google]"``).
+
+:class:`FakeStorage` (:mod:`smartml.testing.storage`) is a Cloud Storage JSON API for
+``gs://`` listings and downloads; it needs only the standard library.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from smartml.testing.server import Call, FakeGoogle, Method, Service
+    from smartml.testing.storage import FakeStorage
 
-__all__ = ["Call", "FakeGoogle", "Method", "Service"]
+__all__ = ["Call", "FakeGoogle", "FakeStorage", "Method", "Service"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "FakeStorage":
+        from smartml.testing import storage
+
+        return storage.FakeStorage
     if name in __all__:
         from smartml.testing import server
 

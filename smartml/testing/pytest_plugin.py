@@ -1,4 +1,4 @@
-"""The smartml pytest plugin (registered under ``pytest11``): a ``fake_google`` fixture.
+"""The smartml pytest plugin (registered under ``pytest11``): ``fake_google``, ``fake_storage``.
 
     def test_sentiment(fake_google):
         fake_google.respond("AnalyzeSentiment", recorded_json)
@@ -20,6 +20,7 @@ import pytest
 
 if TYPE_CHECKING:
     from smartml.testing.server import FakeGoogle
+    from smartml.testing.storage import FakeStorage
 
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
@@ -31,4 +32,13 @@ def fake_google() -> Iterator[FakeGoogle]:
     from smartml.testing.server import FakeGoogle
 
     with FakeGoogle() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_storage() -> Iterator[FakeStorage]:
+    """A started :class:`~smartml.testing.FakeStorage` (Cloud Storage), stopped after the test."""
+    from smartml.testing.storage import FakeStorage
+
+    with FakeStorage() as fake:
         yield fake
