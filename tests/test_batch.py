@@ -24,7 +24,7 @@ from smartml.batch.sources import discover
 from smartml.cli import app
 from smartml.errors import InvalidInputError, UnsupportedCapabilityError
 from smartml.settings import Settings
-from smartml.testing import FakeGoogle
+from smartml.testing import FakeGoogle, FakeStorage
 
 FAST_RETRY = {"google_retry_initial": 0.01, "google_retry_maximum": 0.05}
 
@@ -375,3 +375,30 @@ def test_google_down_falls_back_to_local(fake_google: FakeGoogle, tmp_path: Path
     assert result.exit_code == 0, result.output
     records = lines(tmp_path / "g.jsonl")
     assert {r["results"]["labels"]["backend"] for r in records} == {"local"}
+
+
+def test_gs_prefix_goes_to_google_as_uris(
+    fake_google: FakeGoogle, fake_storage: FakeStorage, tmp_path: Path
+) -> None:
+    for path in images(tmp_path / "src", 20):
+        fake_storage.add("photos", f"2026/{path.name}", path.read_bytes(), "image/png")
+    fake_storage.add("photos", "2026/readme.pdf", b"%PDF-1.4")
+    with SmartML(
+        backend="google",
+        google_endpoint=fake_google.endpoint,
+        google_storage_endpoint=fake_storage.endpoint,
+        **FAST_RETRY,
+    ) as client:
+        job = client.annotate_many("gs://photos/2026/", "labels", out="g.jsonl", cache=False)
+        records = list(job)
+        assert len(records) == 20 and all(r.ok for r in records)
+        assert job.summary.ignored == ["gs://photos/2026/readme.pdf"]
+        sent = [i for r in fake_google.requests("BatchAnnotateImages") for i in r.requests]
+        assert sorted(i.image.source.image_uri for i in sent) == sorted(r.path for r in records)
+        assert not any(i.image.content for i in sent)  # Google reads the objects itself
+        first = records[0]
+        assert first.id.startswith("gs://photos/2026/img") and first.sha256
+        assert first.sha256.startswith("md5:")
+
+        again = client.annotate_many("gs://photos/2026/", "labels", out="g.jsonl", cache=False)
+        assert list(again) == [] and again.summary.skipped == 20

@@ -47,7 +47,8 @@ class LocalEngine(Engine):
         self.concurrency = concurrency
 
     def slots(self, client: AsyncSmartML) -> int:
-        """Chunks in flight: many for a network backend, one per core for local models."""
+        """Chunks in flight: 8 for a network backend, one per core for local models (the
+        images of a chunk already run concurrently, batched where the engine batches)."""
         if self.concurrency is not None:
             return self.concurrency
         return 8 if client.backend[0] != "local" else max(1, os.cpu_count() or 1)

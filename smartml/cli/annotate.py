@@ -108,6 +108,21 @@ def annotate(
             help="Ask before a Google job estimated above this many USD",
         ),
     ] = 1.0,
+    requests_per_minute: Annotated[
+        float | None,
+        typer.Option(
+            "--requests-per-minute",
+            help="Client-side limit of Google requests per minute per API (your quota)",
+        ),
+    ] = None,
+    units_per_minute: Annotated[
+        float | None,
+        typer.Option(
+            "--units-per-minute",
+            help="Client-side limit of Google billing units per minute per API (images × "
+            "features for Vision)",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Annotate many files into a JSONL (resumable), with progress and a summary."""
@@ -124,7 +139,15 @@ def annotate(
         backends = (chain(backend) or _default_chain()) + (chain(fallback) or [])
         options: dict[str, Any] = {"address": address} if address else {}
         reporter = _Reporter(quiet)
-        with SmartML(backend=list(dict.fromkeys(backends))) as client:
+        limits: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("google_requests_per_minute", requests_per_minute),
+                ("google_units_per_minute", units_per_minute),
+            )
+            if value is not None
+        }
+        with SmartML(backend=list(dict.fromkeys(backends)), **limits) as client:
             job = client.annotate_many(
                 paths,
                 features,

@@ -13,6 +13,7 @@ import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -35,6 +36,50 @@ class Loaded(Generic[ModelT]):
     model: ModelT
     name: str
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    batcher: Batcher[Any, Any] | None = field(default=None, repr=False)
+
+
+class Batcher(Generic[InT, OutT]):
+    """Dynamic batching: concurrent ``forward`` calls on one model run as one batch.
+
+    A caller queues its inputs and takes the model; whoever holds it runs everything
+    queued (up to ``max_batch``) in one ``forward_batch`` call and hands each caller its
+    output. Nothing waits for a batch to fill: a lone call runs at once, and calls that
+    arrive while the model is busy go together in the next batch.
+    """
+
+    def __init__(self, forward_batch: Callable[[list[InT]], list[OutT]], max_batch: int) -> None:
+        self._forward_batch = forward_batch
+        self._max_batch = max_batch
+        self._queue: list[tuple[InT, Future[OutT]]] = []
+        self._queue_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self.batches = 0  # forward_batch calls so far (for tests and benchmarks)
+
+    def __call__(self, inputs: InT) -> OutT:
+        future: Future[OutT] = Future()
+        with self._queue_lock:
+            self._queue.append((inputs, future))
+        while not future.done():
+            with self._model_lock:  # blocks while another caller runs a batch
+                if future.done():
+                    break
+                with self._queue_lock:
+                    batch = self._queue[: self._max_batch]
+                    del self._queue[: self._max_batch]
+                self._run(batch)
+        return future.result()
+
+    def _run(self, batch: list[tuple[InT, Future[OutT]]]) -> None:
+        self.batches += 1
+        try:
+            outputs = self._forward_batch([inputs for inputs, _ in batch])
+        except BaseException as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), output in zip(batch, outputs, strict=True):
+            future.set_result(output)
 
 
 class ModelCache:
@@ -85,11 +130,13 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
 
     Class attributes: ``requires`` (modules ``load`` imports, checked cheaply before),
     ``thread_safe`` (False runs ``forward`` under the model's lock, for tokenizers and
-    pipelines that must not be entered twice at once).
+    pipelines that must not be entered twice at once), ``max_batch`` (above 1, concurrent
+    calls are batched through :class:`Batcher` into ``forward_batch``).
     """
 
     requires: tuple[Requirement, ...] = ()
     thread_safe: ClassVar[bool] = False
+    max_batch: ClassVar[int] = 1
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -125,6 +172,10 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
     def postprocess(self, task: TaskT, outputs: OutT) -> R:
         """Turn model outputs into the result model (``model`` is filled in afterwards)."""
 
+    def forward_batch(self, model: ModelT, inputs: list[InT]) -> list[OutT]:
+        """Run the model on several inputs at once (engines with ``max_batch > 1``)."""
+        return [self.forward(model, one) for one in inputs]
+
     # ---- the life-cycle -----------------------------------------------------------------
     def model(self) -> Loaded[ModelT]:
         """The cached model, loading it on first use."""
@@ -136,7 +187,9 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
         try:
             loaded = self.model()
             inputs = self.preprocess(task)
-            if self.thread_safe:
+            if self.max_batch > 1:
+                outputs = self._batcher(loaded)(inputs)
+            elif self.thread_safe:
                 outputs = self.forward(loaded.model, inputs)
             else:
                 with loaded.lock:
@@ -148,6 +201,17 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
             raise BackendError("local", f"{self.what} failed: {type(exc).__name__}: {exc}") from exc
         result.model = result.model or loaded.name  # a composite engine may name its own
         return result
+
+    def _batcher(self, loaded: Loaded[ModelT]) -> Batcher[InT, OutT]:
+        """The model's batcher (one per loaded model, made on first use)."""
+        if loaded.batcher is None:
+            with loaded.lock:
+                if loaded.batcher is None:
+                    model = loaded.model
+                    loaded.batcher = Batcher(
+                        lambda batch: self.forward_batch(model, batch), self.max_batch
+                    )
+        return cast(Batcher[InT, OutT], loaded.batcher)
 
     async def __call__(self, task: TaskT) -> R:
         if blocking_allowed():  # a sync call on its own thread's loop: no hand-off needed

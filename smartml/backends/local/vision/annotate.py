@@ -45,8 +45,9 @@ FACE_LABELS = ("Person", "Face")
 
 
 async def annotate_images(run: Run, task: AnnotateImagesTask, *, backend: str) -> ImageAnnotations:
-    """Every feature of every image; unsupported features fail the whole call (so a
-    fallback chain moves on), a failure on one image stays with that image."""
+    """Every feature of every image, the images concurrently (so engines that batch get
+    several at once); unsupported features fail the whole call (so a fallback chain
+    moves on), a failure on one image stays with that image."""
     unknown = [f for f in task.features if f not in FEATURES]
     if unknown:
         raise UnsupportedCapabilityError(
@@ -54,7 +55,11 @@ async def annotate_images(run: Run, task: AnnotateImagesTask, *, backend: str) -
             message=f"the local backend has no {', '.join(unknown)} (Google-only features)",
             supported_by=["google"],
         )
-    annotations = [await _annotate_one(run, image, task, i) for i, image in enumerate(task.images)]
+    annotations = list(
+        await asyncio.gather(
+            *(_annotate_one(run, image, task, i) for i, image in enumerate(task.images))
+        )
+    )
     models = sorted({a.model for a in annotations if a.model})
     return ImageAnnotations(annotations=annotations, model=", ".join(models))
 
