@@ -13,13 +13,17 @@ import asyncio
 import hashlib
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import Field
 
+from smartml.backends.base import Availability
+from smartml.backends.tasks import Capability
 from smartml.batch.cache import ResultCache
 from smartml.batch.cost import feature_cost
 from smartml.batch.engines import Engine, engine_named
@@ -28,7 +32,7 @@ from smartml.batch.plan import GOOGLE_ONLY, Kind, Plan
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Inputs, Item, discover
 from smartml.batch.work import Work
-from smartml.errors import InvalidInputError, UnsupportedCapabilityError
+from smartml.errors import BackendUnavailableError, InvalidInputError, UnsupportedCapabilityError
 from smartml.results.common import Model
 
 if TYPE_CHECKING:
@@ -37,8 +41,9 @@ if TYPE_CHECKING:
 #: Inputs up to this size are read once, hashed and handed to the engine as bytes;
 #: larger ones (long videos) are hashed in a stream and read again by the engine.
 KEEP_BYTES = 32 * 1024 * 1024
-#: How many inputs are read and hashed ahead of the engine.
-READ_AHEAD = 64
+#: How many inputs are read and hashed ahead of the engine, and by how many threads.
+READ_AHEAD = 32
+READERS = 2
 
 
 class Summary(Model):
@@ -139,30 +144,27 @@ class BatchJob:
         return estimate
 
     def check(self, inputs: Inputs) -> None:
-        """Refuse, before any work, features no backend of the chain can serve."""
+        """Refuse, before any work, features no backend of the chain can serve here."""
         router = self.client._core.router
         kinds = {item.kind for item in inputs.items}
         for kind, feature, capability in self.plan.capabilities():
             if kind not in kinds:
                 continue
-            reasons = []
+            problems: list[tuple[str, Availability]] = []
             for name in router.default_chain:
                 backend = router.backend(name)
                 if name == "local" and kind is Kind.IMAGE and feature in GOOGLE_ONLY:
-                    reasons.append(f"{name}: Google-only feature")
+                    problems.append((name, Availability(False, "a Google-only feature")))
+                    continue
+                if not backend.serves(capability):
+                    problems.append((name, Availability(False, "does not serve it")))
                     continue
                 availability = backend.availability(capability)
-                if backend.serves(capability) and availability.usable:
+                if availability.usable:
                     break
-                reasons.append(f"{name}: {availability.reason or 'not served'}")
+                problems.append((name, availability))
             else:
-                raise UnsupportedCapabilityError(
-                    capability.value,
-                    message=f"no backend of {router.default_chain} can do {feature!r} on "
-                    f"{kind.value} inputs ({'; '.join(reasons)})",
-                    hint="drop the feature, add a backend that serves it (--fallback), or "
-                    "install what the reason names",
-                )
+                _refuse(kind, feature, capability, problems)
 
     # ---- running ----------------------------------------------------------------------
     def __aiter__(self) -> AsyncIterator[BatchRecord]:
@@ -228,8 +230,8 @@ class BatchJob:
         """Read and hash inputs ahead, settle the done and cached ones at once, and hand
         the rest to the engine in chunks of one kind and one feature set."""
         waiting: dict[tuple[Kind, tuple[str, ...]], list[Work]] = {}
-        async for future in _ReadAhead(items, self.plan):
-            prepared = self._triage(await future, journal, cache)
+        async for ready in _read_ahead(items, self.plan):
+            prepared = self._triage(ready, journal, cache)
             if prepared is None:
                 continue
             if isinstance(prepared, BatchRecord):
@@ -322,6 +324,25 @@ class BatchJob:
             self.on_record(record, self.summary)
 
 
+def _refuse(
+    kind: Kind, feature: str, capability: Capability, problems: list[tuple[str, Availability]]
+) -> NoReturn:
+    """The clearest error for a feature that no backend of the chain can serve."""
+    what = f"{feature!r} on {kind.value} inputs"
+    if len(problems) == 1 and problems[0][1].hint:  # one backend, unusable here: say how
+        name, availability = problems[0]
+        raise BackendUnavailableError(
+            name, f"{availability.reason} (needed for {what})", hint=availability.hint
+        )
+    reasons = "; ".join(f"{name}: {a.reason}" for name, a in problems)
+    hints = "; ".join(a.hint for _, a in problems if a.hint)
+    raise UnsupportedCapabilityError(
+        capability.value,
+        message=f"no backend of the chain can do {what} ({reasons})",
+        hint=hints or "drop the feature, or add a backend that serves it (--fallback)",
+    )
+
+
 def model_key(client: AsyncSmartML, backend: str, kind: Kind, feature: str) -> str:
     """What names the model a backend would use for a feature, for the cache key: the
     configured model for local (or the bundled one of this smartml version)."""
@@ -340,25 +361,24 @@ def model_key(client: AsyncSmartML, backend: str, kind: Kind, feature: str) -> s
     return f"{configured}@{__version__}"
 
 
-class _ReadAhead:
-    def __init__(self, items: list[Item], plan: Plan) -> None:
-        self._items = iter(items)
-        self._plan = plan
-        self._pending: list[asyncio.Future[Work | BatchRecord]] = []
-
-    def __aiter__(self) -> _ReadAhead:
-        return self
-
-    async def __anext__(self) -> asyncio.Future[Work | BatchRecord]:
-        while len(self._pending) < READ_AHEAD:
-            item = next(self._items, None)
-            if item is None:
-                break
-            future = asyncio.ensure_future(asyncio.to_thread(prepare, item, self._plan))
-            self._pending.append(future)
-        if not self._pending:
-            raise StopAsyncIteration
-        return self._pending.pop(0)
+async def _read_ahead(items: list[Item], plan: Plan) -> AsyncIterator[Work | BatchRecord]:
+    """Prepared inputs, in order: up to :data:`READ_AHEAD` read and hashed ahead on
+    threads of their own (so reading never queues in front of inference)."""
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(READERS, thread_name_prefix="smartml-read")
+    pending: deque[asyncio.Future[Work | BatchRecord]] = deque()
+    left = iter(items)
+    try:
+        while True:
+            while len(pending) < READ_AHEAD and (item := next(left, None)) is not None:
+                pending.append(loop.run_in_executor(pool, prepare, item, plan))
+            if not pending:
+                return
+            yield await pending.popleft()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def prepare(item: Item, plan: Plan) -> Work | BatchRecord:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
+from typing import Any
 
 from smartml._sync import Runner
 from smartml.batch.job import BatchJob, Estimate, Summary
@@ -19,6 +22,7 @@ class SyncBatchJob:
         self._job = job
         self._runner = runner
         self._records: AsyncIterator[BatchRecord] | None = None
+        self._step: asyncio.Task[Any] | None = None
 
     @property
     def summary(self) -> Summary:
@@ -40,11 +44,16 @@ class SyncBatchJob:
             while True:
                 try:
                     # engines stay in worker threads: chunks overlap across cores
-                    yield self._runner.run(_next(self._records), inline=False)
+                    yield self._runner.run(self._next(), inline=False)
                 except StopAsyncIteration:
                     return
         finally:
             self.close()
+
+    async def _next(self) -> BatchRecord:
+        assert self._records is not None
+        self._step = asyncio.current_task()
+        return await anext(self._records)
 
     def run(self) -> Summary:
         """Run the job to the end (records go to ``out``) and return the summary."""
@@ -53,10 +62,15 @@ class SyncBatchJob:
         return self.summary
 
     def close(self) -> None:
-        """Stop the job where it is; what is done stays written."""
+        """Stop the job where it is (also after Ctrl-C); what is done stays written."""
         records, self._records = self._records, None
-        if records is not None and hasattr(records, "aclose"):
-            self._runner.run(records.aclose(), inline=False)
+        step, self._step = self._step, None
+        if step is not None and not step.done():  # interrupted mid-step: cancel it
+            step.cancel()
+            self._runner.run(_settle(step), inline=False)
+        if records is not None:
+            with contextlib.suppress(RuntimeError):  # already closed by the cancellation
+                self._runner.run(_close(records), inline=False)
 
     def __enter__(self) -> SyncBatchJob:
         return self
@@ -70,5 +84,12 @@ class SyncBatchJob:
         self.close()
 
 
-async def _next(records: AsyncIterator[BatchRecord]) -> BatchRecord:
-    return await anext(records)
+async def _settle(step: asyncio.Task[BatchRecord]) -> None:
+    with contextlib.suppress(BaseException):
+        await step
+
+
+async def _close(records: AsyncIterator[BatchRecord]) -> None:
+    aclose = getattr(records, "aclose", None)
+    if aclose is not None:
+        await aclose()

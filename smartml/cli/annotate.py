@@ -167,8 +167,17 @@ def annotate(
             if estimate.cost_usd > confirm_above and not yes:
                 _confirm(estimate, confirm_above)
             reporter.total = sum(estimate.by_kind.values())
-            with reporter:
-                summary = job.run()
+            try:
+                with reporter:
+                    summary = job.run()
+            except KeyboardInterrupt:
+                _print_summary(job.summary)
+                err.print(
+                    f"[yellow]interrupted:[/] {job.summary.finished} input(s) recorded in "
+                    f"{journal}; run the same command again to go on from there",
+                    soft_wrap=True,
+                )
+                raise typer.Exit(130) from None
         if fmt != "jsonl":
             from smartml.batch.journal import Journal
 
