@@ -425,3 +425,29 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_go_on(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
     records = lines(out)  # every line whole: the journal was closed, not torn
     assert 5 <= len(records) < 120 and all(r["status"] == "ok" for r in records)
+
+
+def test_urls_in_a_manifest_are_fetched_and_hashed(local: SmartML, tmp_path: Path) -> None:
+    import hashlib
+    import http.server
+    import threading
+    from functools import partial
+
+    served = tmp_path / "site"
+    photos(served)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        (tmp_path / "urls.csv").write_text(
+            f"id,url\ncoffee,{base}/coffee.jpg\ngone,{base}/missing.jpg\n"
+        )
+        records = {r.id: r for r in local.annotate_many("urls.csv", "labels", cache=False)}
+    finally:
+        server.shutdown()
+    coffee = records["coffee"]
+    assert coffee.ok and coffee.path == f"{base}/coffee.jpg"
+    assert coffee.sha256 == hashlib.sha256((served / "coffee.jpg").read_bytes()).hexdigest()
+    assert coffee.results["labels"].result["labels"][0]["description"] == "Espresso"
+    assert records["gone"].status == "failed" and "404" in records["gone"].errors["input"].message

@@ -11,7 +11,7 @@ import asyncio
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smartml.batch.plan import Plan
 from smartml.batch.records import BatchRecord
@@ -96,13 +96,16 @@ class LocalEngine(Engine):
             await asyncio.gather(feeder, *running, return_exceptions=True)
 
 
-def engine_named(
-    name: str | Engine, *, concurrency: int | None = None, **options: object
-) -> Engine:
+def engine_named(name: str | Engine, *, concurrency: int | None = None, **options: Any) -> Engine:
     """``"local"`` or ``"ray"`` (``options``: ``address``, ``num_cpus``) as an engine."""
     if isinstance(name, Engine):
         return name
     if name == "local":
+        if options:
+            raise InvalidInputError(
+                f"the local engine takes no {', '.join(sorted(options))}",
+                hint="those options are for engine='ray'",
+            )
         return LocalEngine(concurrency)
     if name == "ray":
         from smartml.batch.ray_engine import RayEngine

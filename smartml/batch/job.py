@@ -32,11 +32,18 @@ from smartml.batch.plan import GOOGLE_ONLY, Kind, Plan
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Inputs, Item, discover
 from smartml.batch.work import Work
-from smartml.errors import BackendUnavailableError, InvalidInputError, UnsupportedCapabilityError
+from smartml.errors import (
+    BackendUnavailableError,
+    InvalidInputError,
+    SmartMLError,
+    UnsupportedCapabilityError,
+)
+from smartml.inputs._source import fetch_url
 from smartml.results.common import Model
 
 if TYPE_CHECKING:
     from smartml.client import AsyncSmartML
+    from smartml.settings import Settings
 
 #: Inputs up to this size are read once, hashed and handed to the engine as bytes;
 #: larger ones (long videos) are hashed in a stream and read again by the engine.
@@ -230,7 +237,7 @@ class BatchJob:
         """Read and hash inputs ahead, settle the done and cached ones at once, and hand
         the rest to the engine in chunks of one kind and one feature set."""
         waiting: dict[tuple[Kind, tuple[str, ...]], list[Work]] = {}
-        async for ready in _read_ahead(items, self.plan):
+        async for ready in _read_ahead(items, self.plan, self.client.settings):
             prepared = self._triage(ready, journal, cache)
             if prepared is None:
                 continue
@@ -361,7 +368,9 @@ def model_key(client: AsyncSmartML, backend: str, kind: Kind, feature: str) -> s
     return f"{configured}@{__version__}"
 
 
-async def _read_ahead(items: list[Item], plan: Plan) -> AsyncIterator[Work | BatchRecord]:
+async def _read_ahead(
+    items: list[Item], plan: Plan, settings: Settings
+) -> AsyncIterator[Work | BatchRecord]:
     """Prepared inputs, in order: up to :data:`READ_AHEAD` read and hashed ahead on
     threads of their own (so reading never queues in front of inference)."""
     loop = asyncio.get_running_loop()
@@ -371,7 +380,7 @@ async def _read_ahead(items: list[Item], plan: Plan) -> AsyncIterator[Work | Bat
     try:
         while True:
             while len(pending) < READ_AHEAD and (item := next(left, None)) is not None:
-                pending.append(loop.run_in_executor(pool, prepare, item, plan))
+                pending.append(loop.run_in_executor(pool, prepare, item, plan, settings))
             if not pending:
                 return
             yield await pending.popleft()
@@ -381,19 +390,30 @@ async def _read_ahead(items: list[Item], plan: Plan) -> AsyncIterator[Work | Bat
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def prepare(item: Item, plan: Plan) -> Work | BatchRecord:
-    """Read and hash one input (a record with the error when it can't be read)."""
+def prepare(item: Item, plan: Plan, settings: Settings) -> Work | BatchRecord:
+    """Read and hash one input (a record with the error when it can't be read); an
+    http(s) URL is fetched with the client's size and time limits."""
     features = plan.for_kind(item.kind)
     if item.remote:
         return Work(item, item.fingerprint, features)
+    if item.source.startswith(("http://", "https://")):
+        try:
+            data = fetch_url(
+                item.source, max_bytes=settings.max_input_bytes, timeout=settings.fetch_timeout
+            )
+        except SmartMLError as exc:
+            record = Work(item, None, features).record()
+            record.errors["input"] = ErrorRecord.from_exception(exc)
+            return record.settle()
+        return Work(item, hashlib.sha256(data).hexdigest(), features, data)
     try:
         size = os.path.getsize(item.source)
         digest = hashlib.sha256()
-        data = None
+        kept: bytes | None = None
         with open(item.source, "rb") as fh:
             if size <= KEEP_BYTES:
-                data = fh.read()
-                digest.update(data)
+                kept = fh.read()
+                digest.update(kept)
             else:
                 while chunk := fh.read(1 << 20):
                     digest.update(chunk)
@@ -404,7 +424,7 @@ def prepare(item: Item, plan: Plan) -> Work | BatchRecord:
             message=f"cannot read {item.source}: {exc.strerror or exc}",
         )
         return record.settle()
-    return Work(item, digest.hexdigest(), features, data)
+    return Work(item, digest.hexdigest(), features, kept)
 
 
 def _measure(item: Item) -> tuple[int, float | None]:
