@@ -124,6 +124,7 @@ class AsyncSmartML:
         cache: bool | str | os.PathLike[str] = True,
         engine: str | Engine = "local",
         concurrency: int | None = None,
+        chunk_size: int = 16,
         max_results: int = 10,
         language: str | None = None,
         on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
@@ -135,8 +136,9 @@ class AsyncSmartML:
         ``gs://`` prefixes; each input gets the ``features`` that apply to its kind
         (image, audio, video, text). With ``out``, records are appended to that JSONL and
         a re-run skips what it holds; ``cache`` reuses answers by content hash. ``engine``
-        is ``"local"`` (this process) or ``"ray"`` (``address=...`` for a cluster).
-        Records come as they finish; ``job.summary`` counts them.
+        is ``"local"`` (this process) or ``"ray"`` (``address=...`` for a cluster);
+        ``concurrency`` is chunks in flight (local) or actors (ray); images go in chunks
+        of ``chunk_size``. Records come as they finish; ``job.summary`` counts them.
         """
         plan = Plan.build(features, max_results=max_results, language=language)
         return BatchJob(
@@ -147,6 +149,7 @@ class AsyncSmartML:
             cache=cache,
             engine=engine,
             concurrency=concurrency,
+            chunk_size=chunk_size,
             on_record=on_record,
             **engine_options,
         )

@@ -76,7 +76,9 @@ def annotate(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "--concurrency", "-j", help="Chunks in flight (default: 8 for Google, one per core)"
+            "--concurrency",
+            "-j",
+            help="Chunks in flight (default: 8 for Google, one per core), or Ray actors",
         ),
     ] = None,
     max_results: Annotated[

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -79,11 +80,16 @@ def vendored(name: str, data: Path | None = None) -> Path:
 
 
 def session(path: Path) -> Any:
-    """An onnxruntime CPU session for ``path`` (quiet, default threading)."""
+    """An onnxruntime CPU session for ``path`` (quiet). It uses every core, or
+    ``OMP_NUM_THREADS`` when set (Ray sets it to an actor's CPUs, so actors sharing a
+    machine do not fight over its cores)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        options.intra_op_num_threads = int(threads)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
