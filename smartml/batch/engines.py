@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from smartml.client import AsyncSmartML
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which containers narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Engine(ABC):
     """Runs chunks of work and yields each chunk's records when it finishes."""
 
@@ -51,7 +59,7 @@ class LocalEngine(Engine):
         images of a chunk already run concurrently, batched where the engine batches)."""
         if self.concurrency is not None:
             return self.concurrency
-        return 8 if client.backend[0] != "local" else max(1, os.cpu_count() or 1)
+        return 8 if client.backend[0] != "local" else usable_cores()
 
     async def map(
         self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan

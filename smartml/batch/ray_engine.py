@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import TypeAdapter
 
-from smartml.batch.engines import Engine
+from smartml.batch.engines import Engine, usable_cores
 from smartml.batch.plan import Kind, Plan
 from smartml.batch.records import BatchRecord, ErrorRecord
 from smartml.batch.sources import Item
@@ -378,7 +378,7 @@ class _Driver(threading.Thread):
             "logging_level": logging.WARNING,
         }
         if engine.address is None:
-            options["num_cpus"] = engine.num_cpus or os.cpu_count() or 1
+            options["num_cpus"] = engine.num_cpus or usable_cores()
             options["log_to_driver"] = False  # smartml reports; worker logs stay in the session
         started = time.monotonic()
         try:

@@ -121,7 +121,11 @@ class Picture:
             sx, sy = width / small.width, height / small.height
             x0, y0, x1, y1 = bbox
             foreground = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
-        quantized = small.quantize(colors=3)
+        # median cut costs with the number of distinct colours: count them on 32 × 32
+        sample = small.resize(
+            (min(32, small.width), min(32, small.height)), Image.Resampling.NEAREST
+        )
+        quantized = sample.quantize(colors=3)
         palette = quantized.getpalette() or []
         counts = sorted(quantized.getcolors() or [], reverse=True)
         total = sum(n for n, _ in counts) or 1

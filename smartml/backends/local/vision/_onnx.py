@@ -87,6 +87,9 @@ def session(path: Path) -> Any:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Idle pool threads sleep instead of spinning: several sessions run at once (faces,
+    # labels, batches in flight), and spinning threads starve each other's real work.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     threads = os.environ.get("OMP_NUM_THREADS", "")
     if threads.isdigit() and int(threads) > 0:
         options.intra_op_num_threads = int(threads)
