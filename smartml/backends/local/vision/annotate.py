@@ -87,14 +87,17 @@ async def _annotate_one(
 async def labels_with_faces(labels_engine: Run, run: Run, task: LabelsTask) -> LabelsResult:
     """The labels engine's answer, plus "Person" and "Face" when a face is found (faces
     are skipped, not an error, where the face engine can't run)."""
-    labels_call = labels_engine(task)
+    labels_call = asyncio.ensure_future(labels_engine(task))
     try:
-        labels, faces = await asyncio.gather(labels_call, run(FacesTask(image=task.image)))
+        faces = await run(FacesTask(image=task.image))
     except (UnsupportedCapabilityError, BackendUnavailableError):
-        alone: LabelsResult = await labels_engine(task)
-        return alone
-    assert isinstance(labels, LabelsResult) and isinstance(faces, FacesResult)
-    if faces.faces:
+        faces = None
+    except BaseException:
+        labels_call.cancel()
+        raise
+    labels = await labels_call
+    assert isinstance(labels, LabelsResult)
+    if isinstance(faces, FacesResult) and faces.faces:
         best = max(face.confidence for face in faces.faces)
         present = {label.description.lower() for label in labels.labels}
         extra = [
