@@ -28,7 +28,7 @@ from smartml.batch.cache import ResultCache
 from smartml.batch.cost import feature_cost
 from smartml.batch.engines import Engine, engine_named
 from smartml.batch.journal import Journal
-from smartml.batch.plan import GOOGLE_ONLY, Kind, Plan
+from smartml.batch.plan import Kind, Plan
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Inputs, Item, discover
 from smartml.batch.work import Work
@@ -115,6 +115,7 @@ class BatchJob:
         self.summary = Summary(out=str(self.out) if self.out else None)
         self._inputs: Inputs | None = None
         self._sizes: dict[str, int] = {}
+        self._loaded: Journal | None = None
 
     # ---- before running ---------------------------------------------------------------
     async def inputs(self) -> Inputs:
@@ -126,7 +127,7 @@ class BatchJob:
     async def estimate(self) -> Estimate:
         """Inputs per kind, those already done, and the Google cost of the rest."""
         inputs = await self.inputs()
-        journal = await asyncio.to_thread(Journal, self.out) if self.out else None
+        journal = await self._journal()
         estimate = Estimate(inputs)
         google = self.client.backend[0] == "google"
         for item in inputs.items:
@@ -152,6 +153,8 @@ class BatchJob:
 
     def check(self, inputs: Inputs) -> None:
         """Refuse, before any work, features no backend of the chain can serve here."""
+        from smartml.backends.local.vision.annotate import FEATURES as LOCAL_IMAGE_FEATURES
+
         router = self.client._core.router
         kinds = {item.kind for item in inputs.items}
         for kind, feature, capability in self.plan.capabilities():
@@ -160,7 +163,7 @@ class BatchJob:
             problems: list[tuple[str, Availability]] = []
             for name in router.default_chain:
                 backend = router.backend(name)
-                if name == "local" and kind is Kind.IMAGE and feature in GOOGLE_ONLY:
+                if name == "local" and kind is Kind.IMAGE and feature not in LOCAL_IMAGE_FEATURES:
                     problems.append((name, Availability(False, "a Google-only feature")))
                     continue
                 if not backend.serves(capability):
@@ -190,7 +193,7 @@ class BatchJob:
         items = [item for item in inputs.items if self.plan.for_kind(item.kind)]
         self.summary.total = len(items)
         self.summary.ignored = list(inputs.ignored)
-        journal = await asyncio.to_thread(Journal, self.out) if self.out else None
+        journal = await self._journal()
         cache = await asyncio.to_thread(self._open_cache)
         finished: asyncio.Queue[BatchRecord | BaseException | None] = asyncio.Queue()
 
@@ -221,6 +224,16 @@ class BatchJob:
                 journal.close()
             if cache is not None:
                 cache.close()
+
+    async def _journal(self) -> Journal | None:
+        """The output file's journal, read once (estimate and run share it)."""
+        if self.out is not None and self._loaded is None:
+            self._loaded = await asyncio.to_thread(Journal, self.out)
+        return self._loaded
+
+    def output_records(self) -> list[BatchRecord]:
+        """Every record the output file holds (after a run: this run's and earlier ones)."""
+        return list(self._loaded.records.values()) if self._loaded is not None else []
 
     def _open_cache(self) -> ResultCache | None:
         if self.cache_path is False:

@@ -161,7 +161,3 @@ def _split(features: str | Sequence[str]) -> list[str]:
 
 def _choices() -> str:
     return ", ".join(all_features())
-
-
-#: Image features only Google answers (the local backend has no model for them).
-GOOGLE_ONLY = frozenset({"landmarks", "logos", "properties", "crop_hints", "web"})

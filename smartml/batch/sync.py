@@ -32,6 +32,10 @@ class SyncBatchJob:
     def plan(self) -> Plan:
         return self._job.plan
 
+    def output_records(self) -> list[BatchRecord]:
+        """Every record the output file holds (after a run: this run's and earlier ones)."""
+        return self._job.output_records()
+
     def inputs(self) -> Inputs:
         return self._runner.run(self._job.inputs())
 

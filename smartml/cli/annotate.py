@@ -180,10 +180,9 @@ def annotate(
                     soft_wrap=True,
                 )
                 raise typer.Exit(130) from None
+            records = job.output_records()
         if fmt != "jsonl":
-            from smartml.batch.journal import Journal
-
-            written = write_table(Journal(journal).records.values(), table_path(journal, fmt), fmt)
+            written = write_table(records, table_path(journal, fmt), fmt)
             err.print(f"table: {written}")
     _print_summary(summary)
     if summary.failed:
