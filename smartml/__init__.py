@@ -4,8 +4,9 @@ Each call goes to Google Cloud or to models on your own machine, and comes back 
 same pydantic model. Heavy libraries load only when a backend needs them.
 """
 
+from smartml._router import CapabilityInfo
 from smartml.backends.base import Availability, Backend
-from smartml.backends.tasks import Capability
+from smartml.catalogue import Feature
 from smartml.client import AsyncSmartML, SmartML
 from smartml.errors import (
     AllBackendsFailedError,
@@ -17,6 +18,7 @@ from smartml.errors import (
     QuotaExceededError,
     SmartMLError,
     UnsupportedCapabilityError,
+    UnsupportedOptionError,
 )
 from smartml.inputs import Audio, Image, Video, read_text
 from smartml.results import *  # noqa: F403 - the result models are public names
@@ -24,6 +26,9 @@ from smartml.results import __all__ as _results
 from smartml.settings import Settings
 
 __version__ = "0.1.0"
+
+#: What a backend declares it serves: a catalogue feature (the name of round one).
+Capability = Feature
 
 __all__ = [
     "AllBackendsFailedError",
@@ -35,6 +40,8 @@ __all__ = [
     "BackendTimeoutError",
     "BackendUnavailableError",
     "Capability",
+    "CapabilityInfo",
+    "Feature",
     "Image",
     "InvalidInputError",
     "ItemError",
@@ -43,6 +50,7 @@ __all__ = [
     "SmartML",
     "SmartMLError",
     "UnsupportedCapabilityError",
+    "UnsupportedOptionError",
     "Video",
     "__version__",
     "read_text",

@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from pydantic import ValidationError
 
-from smartml._router import BackendChoice, BackendRef, Router
+from smartml._router import BackendChoice, BackendRef, CapabilityInfo, Router
 from smartml._sync import Runner, blocking
 from smartml.backends.base import Backend
 from smartml.backends.registry import BackendInfo, describe
@@ -107,12 +107,23 @@ class AsyncSmartML:
         """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected."""
         if not target or not isinstance(target, str):
             raise InvalidInputError("a target language code is needed, e.g. target='fr'")
-        task = TranslateTask(text=self._core.text(text), target=target, source=source)
+        options = self._core.options(TranslateTask.feature, target=target, source=source)
+        task = TranslateTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     def backends(self) -> list[BackendInfo]:
         """Every installed backend, what it serves and whether it is usable here."""
         return describe(self.settings)
+
+    def capabilities(self, backend: BackendChoice = None) -> list[CapabilityInfo]:
+        """One row per (catalogue feature, backend): ``supported`` (a call works here, or
+        is refused at once with ``reason``), and the ``options`` that backend honours.
+
+        ``backend`` limits the rows to a backend or chain (default: every installed
+        backend). Computed from the catalogue and the installed engines; nothing is
+        loaded and the network is not touched."""
+        names = None if backend is None else self._core.router.names(backend)
+        return self._core.router.capabilities(names)
 
     def annotate_many(
         self,
@@ -220,6 +231,11 @@ class SmartML:
     def backends(self) -> list[BackendInfo]:
         """Every installed backend, what it serves and whether it is usable here."""
         return self._async.backends()
+
+    def capabilities(self, backend: BackendChoice = None) -> list[CapabilityInfo]:
+        return self._async.capabilities(backend)
+
+    capabilities.__doc__ = AsyncSmartML.capabilities.__doc__
 
     annotate_many = _sync_job(AsyncSmartML.annotate_many)
 

@@ -2,7 +2,19 @@
 
 Every failure that reaches a user is a :class:`SmartMLError`. Exceptions from Google's
 client libraries and from model engines are wrapped, with the original kept as
-``__cause__`` so nothing is hidden.
+``__cause__`` so nothing is hidden::
+
+    SmartMLError
+    ├── InvalidInputError            bad input, unknown feature or option (also ValueError)
+    ├── UnsupportedCapabilityError   this backend can't do it here: a fallback chain moves on
+    │   ├── UnsupportedOptionError   ...an option it can't honour (names it, and who can)
+    │   └── BackendUnavailableError  ...not usable on this machine (what to install or set)
+    ├── BackendError                 a backend failed while serving a call
+    │   ├── QuotaExceededError
+    │   └── BackendTimeoutError      (also TimeoutError)
+    └── AllBackendsFailedError       every backend of a chain failed; .errors says why
+
+:class:`ItemError` is the record of one failed item of batch work (not an exception).
 """
 
 from __future__ import annotations
@@ -25,7 +37,11 @@ class InvalidInputError(SmartMLError, ValueError):
 
 
 class UnsupportedCapabilityError(SmartMLError):
-    """No backend in the chain serves the capability that was asked for."""
+    """A backend (or every backend of the chain) cannot do what was asked here.
+
+    ``capability`` is the catalogue feature (``"vision.faces"``), ``backend`` the backend
+    that refused (None for a whole chain), ``supported_by`` the backends that could.
+    """
 
     def __init__(
         self,
@@ -34,24 +50,63 @@ class UnsupportedCapabilityError(SmartMLError):
         supported_by: list[str] | None = None,
         message: str | None = None,
         hint: str | None = None,
+        backend: str | None = None,
     ) -> None:
         self.capability = capability
+        self.backend = backend
         self.supported_by = supported_by or []
         if hint is None:
             hint = (
                 f"use a backend that serves it: {', '.join(self.supported_by)}"
                 if self.supported_by
-                else "no installed backend serves it; see `smartml backends`"
+                else "no installed backend serves it; see `smartml capabilities`"
             )
         super().__init__(message or f"{capability!r} is not supported here", hint=hint)
 
+    @property
+    def feature(self) -> str:
+        return self.capability
 
-class BackendUnavailableError(SmartMLError):
+
+class UnsupportedOptionError(UnsupportedCapabilityError):
+    """A backend serves the feature but cannot honour one of the options asked."""
+
+    def __init__(
+        self,
+        capability: str,
+        option: str,
+        backend: str,
+        *,
+        supported_by: list[str] | None = None,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.option = option
+        others = [name for name in supported_by or [] if name != backend]
+        if hint is None:
+            hint = (
+                f"use a backend that honours it: {', '.join(others)}; or drop {option}="
+                if others
+                else f"drop {option}= (no installed backend honours it)"
+            )
+        super().__init__(
+            capability,
+            supported_by=others,
+            message=message
+            or f"backend {backend!r} cannot honour option {option!r} of {capability}",
+            hint=hint,
+            backend=backend,
+        )
+
+
+class BackendUnavailableError(UnsupportedCapabilityError):
     """A backend can't run on this machine: no credentials, a package or model missing."""
 
     def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        SmartMLError.__init__(self, f"backend {backend!r} is unavailable: {message}", hint=hint)
+        self.capability = ""
         self.backend = backend
-        super().__init__(f"backend {backend!r} is unavailable: {message}", hint=hint)
+        self.supported_by = []
         self.reason = message
 
 

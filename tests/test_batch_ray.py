@@ -219,7 +219,7 @@ def test_a_failing_chunk_becomes_error_records(
         raise RuntimeError("model exploded")
 
     actor = ChunkAnnotator(
-        SmartML(backend="local").settings, ["local"], Plan.build("sentiment"), "/"
+        SmartML(backend="local").settings, ["local"], Plan.build("sentiment"), "/", AsyncSmartML
     )
     monkeypatch.setattr(ray_engine, "annotate", broken)
     batch = pa.table({"index": [4], "works": [ray_engine.encode_works(works)]})

@@ -171,10 +171,10 @@ def test_transcribe_a_missing_file_is_a_friendly_error() -> None:
 
 
 def _local_serves(capability: str) -> bool:
+    from smartml import catalogue
     from smartml.backends.local import LocalBackend
-    from smartml.backends.tasks import Capability
 
-    return LocalBackend().availability(Capability(capability)).usable
+    return LocalBackend().availability(catalogue.get(capability)).usable
 
 
 @pytest.mark.skipif(

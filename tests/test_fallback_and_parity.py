@@ -153,7 +153,10 @@ def test_google_recovers_and_answers_again(fake_google: FakeGoogle) -> None:
     fake_google.fail("AnalyzeSentiment", "UNAVAILABLE", times=2)
     with SmartML(backend=["google", "local"], google_endpoint=fake_google.endpoint) as client:
         result = client.language.sentiment("I love it")
-    assert result.backend == "google" and result.attempts == []  # retried inside google
+    assert result.backend == "google"  # retried inside google, and the result says so
+    (attempt,) = result.attempts
+    assert (attempt.backend, attempt.answered, attempt.retries) == ("google", True, 2)
+    assert attempt.error_type == "BackendError" and "UNAVAILABLE" in attempt.message
 
 
 def test_one_sync_google_client_shared_by_threads(fake_google: FakeGoogle) -> None:

@@ -26,12 +26,13 @@ from smartml import (
     QuotaExceededError,
     SmartML,
     SmartMLError,
+    catalogue,
 )
 from smartml.backends.google import GoogleBackend
 from smartml.backends.google import backend as backend_module
 from smartml.backends.google.clients import is_loopback
 from smartml.backends.google.retry import RetryPolicy, to_smartml_error
-from smartml.backends.tasks import Capability, SentimentTask
+from smartml.backends.tasks import SentimentTask
 from smartml.results import EntityType, MentionType
 from smartml.settings import Settings
 from smartml.testing import FakeGoogle
@@ -351,7 +352,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_missing_credentials_list_the_fixes(endpoint: str | None) -> None:
     start = time.monotonic()
     backend = GoogleBackend(Settings(google_endpoint=endpoint))
-    availability = backend.availability(Capability.LANGUAGE_SENTIMENT)
+    availability = backend.availability(catalogue.LANGUAGE_SENTIMENT)
     assert not availability.usable
     with (
         SmartML(backend="google", google_endpoint=endpoint) as smartml,
@@ -385,14 +386,14 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(
         backend_module, "module_installed", lambda name: name != "google.cloud.language_v1"
     )
-    availability = GoogleBackend().availability(Capability.LANGUAGE_SYNTAX)
+    availability = GoogleBackend().availability(catalogue.LANGUAGE_SYNTAX)
     assert not availability.usable
     assert "google-cloud-language" in availability.reason
     assert availability.hint == 'pip install "smartml[google]"'
 
 
 def test_serves_the_language_capabilities() -> None:
-    assert {c.value for c in GoogleBackend().capabilities()} >= {
+    assert {f.name for f in GoogleBackend().features()} >= {
         "language.sentiment",
         "language.entities",
         "language.syntax",
@@ -455,7 +456,7 @@ def test_importing_does_not_load_google_cloud() -> None:
     code = (
         "import sys, smartml, smartml.testing, smartml.testing.pytest_plugin\n"
         "from smartml.backends.google import GoogleBackend\n"
-        "GoogleBackend().capabilities()\n"
+        "GoogleBackend().features()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('google.cloud', 'grpc'))))\n"
     )
     out = subprocess.run(

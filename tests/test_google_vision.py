@@ -32,10 +32,10 @@ from smartml import (
     SafeSearchResult,
     SmartML,
     TextResult,
+    catalogue,
 )
 from smartml.backends.google import limits
-from smartml.backends.google.vision import FEATURES
-from smartml.namespaces.vision import IMAGE_FEATURES
+from smartml.backends.google.vision import PARSERS, google_type
 from smartml.results import Result
 from smartml.testing import FakeGoogle
 
@@ -85,8 +85,9 @@ def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
 
 
 def test_every_feature_name_maps_to_google() -> None:
-    assert set(FEATURES) == set(IMAGE_FEATURES)
-    assert {f.google for f in FEATURES.values()} <= set(vv1.Feature.Type.__members__)
+    image_features = catalogue.of_media(catalogue.Kind.IMAGE)
+    assert set(PARSERS) == set(image_features)
+    assert {google_type(f) for f in image_features} <= set(vv1.Feature.Type.__members__)
 
 
 # ---- parsing real and canned responses ---------------------------------------------------
@@ -289,7 +290,7 @@ def test_one_request_for_faces_text_and_labels(fake_google: FakeGoogle, client: 
 def test_default_answers_of_the_fake(client: SmartML) -> None:
     image = PILImage.new("RGB", (400, 300), (255, 255, 255))
     image.paste((220, 20, 20), (100, 60, 300, 240))
-    a = client.vision.annotate(image, list(IMAGE_FEATURES))
+    a = client.vision.annotate(image, [f.key for f in catalogue.of_media(catalogue.Kind.IMAGE)])
     assert a.labels is not None and a.objects is not None and a.faces is not None
     assert [label.description for label in a.labels.labels][:2] == ["White", "Red"]
     assert (

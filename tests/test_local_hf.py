@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from smartml import SmartML
+from smartml import SmartML, catalogue
 from smartml.backends.local import LocalBackend
 from smartml.backends.local.language.classify import taxonomy
 from smartml.backends.local.language.hf import polarity_values
 from smartml.backends.local.models import resolve
-from smartml.backends.tasks import Capability
 from smartml.errors import BackendUnavailableError
 from smartml.results import ClassifyResult, EntitiesResult, EntityType, SentimentResult
 from smartml.settings import Settings
@@ -257,9 +256,9 @@ def test_pickle_only_directory_is_refused(tmp_path: Path) -> None:
 
 def test_syntax_cannot_use_a_transformers_model(models: dict[str, str]) -> None:
     backend = LocalBackend(Settings(models={"syntax": models["sentiment"]}))
-    availability = backend.availability(Capability.LANGUAGE_SYNTAX)
+    availability = backend.availability(catalogue.LANGUAGE_SYNTAX)
     assert not availability.usable and "spaCy" in availability.reason
-    assert backend.availability(Capability.LANGUAGE_SENTIMENT).usable
+    assert backend.availability(catalogue.LANGUAGE_SENTIMENT).usable
 
 
 def test_classify_zero_shot_with_an_nli_model(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from smartml import SmartML
+from smartml import SmartML, catalogue
 from smartml.backends.local import LocalBackend
 from smartml.backends.local.engine import SHARED_MODELS, Loaded, ModelCache
 from smartml.backends.local.language.classify import rank_categories, taxonomy
 from smartml.backends.local.language.text import split_sentences
 from smartml.backends.local.models import verify_bundled
-from smartml.backends.tasks import Capability, SentimentTask
+from smartml.backends.tasks import SentimentTask
 from smartml.errors import BackendUnavailableError
 from smartml.results import EntitiesResult, EntityType, SentimentResult
 from smartml.settings import Settings
@@ -288,7 +288,7 @@ def test_models_load_once_under_concurrency() -> None:
 
     results = asyncio.run(many())
     assert len(loads) == 1
-    assert all(r.score > 0 and r.backend == "local" for r in results)
+    assert all(r.score > 0 for r in results)
 
 
 def test_model_cache_is_thread_safe() -> None:
@@ -310,11 +310,11 @@ def test_model_cache_is_thread_safe() -> None:
 
 def test_availability_is_cheap_and_complete() -> None:
     backend = LocalBackend(Settings())
-    language = {c for c in Capability if c.value.startswith("language.")}
-    assert backend.capabilities() >= language
-    for capability in language:
-        assert backend.availability(capability).usable
-    assert not backend.availability(Capability.VISION_OBJECTS).usable
+    language = set(catalogue.in_area("language"))
+    assert set(backend.features()) >= language
+    for feature in language:
+        assert backend.availability(feature).usable
+    assert not backend.availability(catalogue.VISION_OBJECTS).usable
 
 
 def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -322,10 +322,10 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(models, "_installed", lambda module: module != "vaderSentiment")
     backend = LocalBackend(Settings())
-    availability = backend.availability(Capability.LANGUAGE_SENTIMENT)
+    availability = backend.availability(catalogue.LANGUAGE_SENTIMENT)
     assert not availability.usable
     assert "vaderSentiment" in availability.reason
     assert availability.hint == 'pip install "smartml[local]"'
-    assert backend.availability(Capability.LANGUAGE_DETECT).usable
+    assert backend.availability(catalogue.LANGUAGE_DETECT).usable
     with pytest.raises(BackendUnavailableError, match=r"smartml\[local\]"):
         asyncio.run(backend.run(SentimentTask(text="Fine.")))

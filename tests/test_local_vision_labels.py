@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from smartml import SmartML
+from smartml import SmartML, catalogue
 from smartml.backends.local.engine import Context, ModelCache
 from smartml.backends.local.vision import _onnx
 from smartml.backends.local.vision.labels import (
@@ -22,7 +22,7 @@ from smartml.backends.local.vision.labels import (
     imagenet_classes,
     rank_labels,
 )
-from smartml.backends.tasks import Capability, LabelsTask
+from smartml.backends.tasks import LabelsTask
 from smartml.errors import BackendUnavailableError
 from smartml.inputs import Image
 from smartml.results import LabelsResult, Likelihood, SafeSearchResult
@@ -159,7 +159,7 @@ def test_objects_default_says_how_to_enable(client: SmartML, photos: dict[str, A
     assert "hustvl/yolos-tiny" in str(info.value)
     from smartml.backends.local import LocalBackend
 
-    available = LocalBackend(Settings()).availability(Capability.VISION_OBJECTS)
+    available = LocalBackend(Settings()).availability(catalogue.VISION_OBJECTS)
     assert not available.usable
 
 

@@ -22,7 +22,8 @@ PLUGIN_MODULE = '''
 """A third-party smartml backend that detects language by a naive rule."""
 from smartml import Backend, LanguageResult
 from smartml.backends.base import Availability, Handlers
-from smartml.backends.tasks import Capability, DetectLanguageTask, SentimentTask
+from smartml import Feature, catalogue
+from smartml.backends.tasks import DetectLanguageTask, SentimentTask
 
 
 class ShoutBackend(Backend):
@@ -32,8 +33,8 @@ class ShoutBackend(Backend):
     def handlers(self) -> Handlers:
         return {DetectLanguageTask: self.detect, SentimentTask: self.detect}
 
-    def availability(self, capability: Capability | None = None) -> Availability:
-        if capability is Capability.LANGUAGE_SENTIMENT:
+    def availability(self, feature: Feature | None = None) -> Availability:
+        if feature is catalogue.LANGUAGE_SENTIMENT:
             return Availability(False, "sentiment needs a licence key", "set SHOUT_KEY")
         return Availability.ok()
 
@@ -120,7 +121,7 @@ def test_backends_command_lists_the_plugin(installed_plugin: Path) -> None:
     assert {"google", "local", "shout"} <= set(infos)
     shout = infos["shout"]
     assert shout["origin"] == "smartml-shout" and shout["usable"]
-    assert shout["capabilities"] == ["language.detect", "language.sentiment"]
+    assert shout["capabilities"] == ["language.sentiment", "language.detect"]  # catalogue order
     assert shout["unusable_capabilities"] == {"language.sentiment": "sentiment needs a licence key"}
 
 

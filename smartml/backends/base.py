@@ -1,7 +1,9 @@
-"""The backend protocol: declare capabilities, say whether you are usable, run tasks.
+"""The backend protocol: declare features, say whether you are usable, run tasks.
 
-A backend is small: a name, a table of task handlers, and an availability check. The
-facade never asks which backend it holds; it asks what the backend serves.
+A backend is small: a name, a table of task handlers, which catalogue features it serves
+with which options, and an availability check. The facade never asks which backend it
+holds; the router asks what the backend serves and honours (:meth:`Backend.features`),
+refuses what it can't, and writes who answered on the result.
 
     class EchoBackend(Backend):
         name = "echo"
@@ -17,13 +19,16 @@ Third-party backends register under the ``smartml.backends`` entry-point group.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 
-from smartml.backends.tasks import Capability, R, Task
-from smartml.errors import BackendUnavailableError, UnsupportedCapabilityError
+from smartml.backends.tasks import R, Task
+from smartml.catalogue import Feature
+from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
 TaskT = TypeVar("TaskT", bound=Task[Any])
@@ -33,7 +38,7 @@ Handlers = Mapping[type[Task[Any]], Handler]
 
 @dataclass(frozen=True)
 class Availability:
-    """Whether a backend (or one of its capabilities) can run on this machine, and why not."""
+    """Whether a backend (or one of its features) can run on this machine, and why not."""
 
     usable: bool
     reason: str = ""
@@ -48,11 +53,50 @@ class Availability:
             raise BackendUnavailableError(backend, self.reason, hint=self.hint or None)
 
 
+@dataclass
+class Retries:
+    """Retries a backend made inside one call: how many, and the last error."""
+
+    count: int = 0
+    last: BaseException | None = None
+
+
+_RETRIES: contextvars.ContextVar[Retries | None] = contextvars.ContextVar(
+    "smartml_retries", default=None
+)
+
+
+def note_retry(error: BaseException) -> None:
+    """Tell the router that the call under way is retrying after ``error`` (a backend
+    calls this before each retry; the result's ``attempts`` will say so)."""
+    retries = _RETRIES.get()
+    if retries is not None:
+        retries.count += 1
+        retries.last = error
+
+
+@contextlib.contextmanager
+def counting_retries() -> Iterator[Retries]:
+    """Collect the retries noted by everything the block awaits (threads included)."""
+    retries = Retries()
+    token = _RETRIES.set(retries)
+    try:
+        yield retries
+    finally:
+        _RETRIES.reset(token)
+
+
 class Backend(ABC):
-    """Base class of every backend."""
+    """Base class of every backend.
+
+    Class attributes: ``remote`` (answers over the network: a batch keeps more calls in
+    flight), ``billed`` (calls cost money: a batch estimates the cost and asks first).
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    remote: ClassVar[bool] = False
+    billed: ClassVar[bool] = False
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -62,9 +106,26 @@ class Backend(ABC):
     def handlers(self) -> Handlers:
         """The task types this backend serves, each with its async handler."""
 
-    def availability(self, capability: Capability | None = None) -> Availability:
+    def features(self) -> Mapping[Feature, frozenset[str]]:
+        """Each catalogue feature served, with the names of the options honoured.
+
+        By default: every feature the handled task types carry, with all its options
+        (a plug-in that honours fewer overrides this)."""
+        return {
+            feature: frozenset(feature.option_names)
+            for task_type in self._table()
+            for feature in task_type.carries()
+        }
+
+    def availability(self, feature: Feature | None = None) -> Availability:
         """Cheap check (no model loading, no network) of whether a call could work here."""
         return Availability.ok()
+
+    def model_name(self, feature: Feature) -> str:
+        """What names the model that would answer ``feature`` now, without loading it.
+        Results may name it more precisely; a result cache keys answers by it, so a
+        change of model is never served stale answers."""
+        return self.name
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release channels, threads and models."""
@@ -75,21 +136,10 @@ class Backend(ABC):
             self._handlers = dict(self.handlers())
         return self._handlers
 
-    def capabilities(self) -> frozenset[Capability]:
-        return frozenset(task_type.capability for task_type in self._table())
-
-    def serves(self, capability: Capability) -> bool:
-        return capability in self.capabilities()
+    def serves(self, feature: Feature) -> bool:
+        return feature in self.features()
 
     async def run(self, task: Task[R]) -> R:
-        """Run ``task`` with its handler; the result's ``backend`` is set to this backend."""
-        handler = self._table().get(type(task))
-        if handler is None:
-            raise UnsupportedCapabilityError(
-                task.capability.value,
-                message=f"backend {self.name!r} does not serve {task.capability.value!r}",
-            )
-        self.availability(task.capability).raise_if_unusable(self.name)
-        result = cast(R, await handler(task))
-        result.backend = self.name
-        return result
+        """Run ``task`` with its handler. The router has already checked that this
+        backend serves and honours what the task asks, and that it is usable."""
+        return cast(R, await self._table()[type(task)](task))

@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 
 from pydantic import BaseModel, Field
 
+from smartml import catalogue
 from smartml.backends.base import Backend
 from smartml.errors import BackendUnavailableError, SmartMLError
 from smartml.settings import Settings
@@ -74,11 +75,15 @@ class BackendInfo(BaseModel):
     origin: str
     target: str
     description: str = ""
-    capabilities: list[str] = Field(default_factory=list)
+    capabilities: list[str] = Field(
+        default_factory=list, description="The catalogue features it serves"
+    )
     usable: bool
     reason: str = ""
     hint: str = ""
     unusable_capabilities: dict[str, str] = Field(default_factory=dict)
+    remote: bool = Field(default=False, description="It answers over the network")
+    billed: bool = Field(default=False, description="Its calls cost money")
 
 
 def describe(settings: Settings) -> list[BackendInfo]:
@@ -90,9 +95,9 @@ def _describe(spec: BackendSpec, settings: Settings) -> BackendInfo:
     where = {"name": spec.name, "origin": spec.origin, "target": spec.target}
     try:
         backend = spec.load()(settings)
-        caps = sorted(backend.capabilities(), key=lambda c: c.value)
+        served = [f for f in catalogue.FEATURES if f in backend.features()]
         overall = backend.availability()
-        per_cap = {c.value: backend.availability(c) for c in caps}
+        per_cap = {f.name: backend.availability(f) for f in served}
     except SmartMLError as exc:
         return BackendInfo(**where, usable=False, reason=exc.message, hint=exc.hint or "")
     except Exception as exc:  # a broken plug-in must not break the listing
@@ -100,7 +105,9 @@ def _describe(spec: BackendSpec, settings: Settings) -> BackendInfo:
     return BackendInfo(
         **where,
         description=backend.description,
-        capabilities=[c.value for c in caps],
+        capabilities=list(per_cap),
+        remote=backend.remote,
+        billed=backend.billed,
         usable=overall.usable and any(a.usable for a in per_cap.values()),
         reason=overall.reason,
         hint=overall.hint,

@@ -1,16 +1,20 @@
-"""What a backend is asked to do: one small typed request per capability.
+"""What a backend is asked to do: one small typed request per call.
 
-A task names its :class:`Capability` and, through its generic parameter, the result
-model it must come back as. The facade builds tasks from validated inputs; backends
-only ever see tasks.
+A task names the catalogue :class:`~smartml.catalogue.Feature` it carries (or, for
+``vision.annotate`` and ``video.annotate``, the features it asks) and, through its
+generic parameter, the result model it must come back as. The facade builds tasks from
+validated inputs; backends only ever see tasks. :meth:`Task.asked` is what the router
+checks against the options each backend honours.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+from smartml import catalogue
+from smartml.catalogue import Asked, Feature, Kind
 from smartml.errors import ItemError
 from smartml.inputs import Audio, Image, Video
 from smartml.results import (
@@ -38,37 +42,34 @@ from smartml.results import (
 R = TypeVar("R", bound=Result)
 
 
-class Capability(str, enum.Enum):
-    """Every capability a backend can declare. The value is what users see."""
-
-    LANGUAGE_SENTIMENT = "language.sentiment"
-    LANGUAGE_ENTITIES = "language.entities"
-    LANGUAGE_SYNTAX = "language.syntax"
-    LANGUAGE_CLASSIFY = "language.classify"
-    LANGUAGE_DETECT = "language.detect"
-    VISION_LABELS = "vision.labels"
-    VISION_OBJECTS = "vision.objects"
-    VISION_FACES = "vision.faces"
-    VISION_TEXT = "vision.text"
-    VISION_SAFE_SEARCH = "vision.safe_search"
-    VISION_ANNOTATE = "vision.annotate"
-    VIDEO_ANNOTATE = "video.annotate"
-    VIDEO_KEYFRAMES = "video.keyframes"
-    VIDEO_LOCATE = "video.locate"
-    SPEECH_TRANSCRIBE = "speech.transcribe"
-    TTS_SYNTHESIZE = "tts.synthesize"
-    TTS_VOICES = "tts.voices"
-    TRANSLATE = "translate"
-
-    def __str__(self) -> str:
-        return self.value
-
-
 @dataclass(frozen=True)
 class Task(Generic[R]):
-    """Base of every task. Subclasses set ``capability``."""
+    """Base of every task. Subclasses set ``feature``, the catalogue entry they carry."""
 
-    capability: ClassVar[Capability]
+    feature: ClassVar[Feature]
+
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        """Every feature a task of this type can ask (a backend serving the type may
+        serve them)."""
+        return (cls.feature,)
+
+    def asks(self) -> tuple[Feature, ...]:
+        """The features this task asks."""
+        return (self.feature,)
+
+    def asked(self) -> Asked:
+        """The features asked, and the options set away from their defaults (a field of
+        the task named like an option of its features, or an entry of ``options``)."""
+        features = self.asks()
+        extra: Mapping[str, Any] = getattr(self, "options", {})
+        options: dict[str, Any] = {}
+        for feature in features:
+            for option in feature.options:
+                value = extra.get(option.name, getattr(self, option.name, None))
+                if value is not None and value != option.default and option.name not in options:
+                    options[option.name] = value
+        return Asked(features, options)
 
 
 # ---- language ---------------------------------------------------------------------
@@ -76,28 +77,28 @@ class Task(Generic[R]):
 
 @dataclass(frozen=True)
 class SentimentTask(Task[SentimentResult]):
-    capability: ClassVar[Capability] = Capability.LANGUAGE_SENTIMENT
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_SENTIMENT
     text: str
     language: str | None = None
 
 
 @dataclass(frozen=True)
 class EntitiesTask(Task[EntitiesResult]):
-    capability: ClassVar[Capability] = Capability.LANGUAGE_ENTITIES
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_ENTITIES
     text: str
     language: str | None = None
 
 
 @dataclass(frozen=True)
 class SyntaxTask(Task[SyntaxResult]):
-    capability: ClassVar[Capability] = Capability.LANGUAGE_SYNTAX
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_SYNTAX
     text: str
     language: str | None = None
 
 
 @dataclass(frozen=True)
 class ClassifyTask(Task[ClassifyResult]):
-    capability: ClassVar[Capability] = Capability.LANGUAGE_CLASSIFY
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_CLASSIFY
     text: str
     language: str | None = None
     max_results: int = 5
@@ -105,7 +106,7 @@ class ClassifyTask(Task[ClassifyResult]):
 
 @dataclass(frozen=True)
 class DetectLanguageTask(Task[LanguageResult]):
-    capability: ClassVar[Capability] = Capability.LANGUAGE_DETECT
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_DETECT
     text: str
 
 
@@ -114,36 +115,43 @@ class DetectLanguageTask(Task[LanguageResult]):
 
 @dataclass(frozen=True)
 class LabelsTask(Task[LabelsResult]):
-    capability: ClassVar[Capability] = Capability.VISION_LABELS
+    feature: ClassVar[Feature] = catalogue.VISION_LABELS
     image: Image
     max_results: int = 10
 
 
 @dataclass(frozen=True)
 class ObjectsTask(Task[ObjectsResult]):
-    capability: ClassVar[Capability] = Capability.VISION_OBJECTS
+    feature: ClassVar[Feature] = catalogue.VISION_OBJECTS
     image: Image
     max_results: int = 50
 
 
 @dataclass(frozen=True)
 class FacesTask(Task[FacesResult]):
-    capability: ClassVar[Capability] = Capability.VISION_FACES
+    feature: ClassVar[Feature] = catalogue.VISION_FACES
     image: Image
     max_results: int = 50
 
 
 @dataclass(frozen=True)
 class TextTask(Task[TextResult]):
-    capability: ClassVar[Capability] = Capability.VISION_TEXT
+    feature: ClassVar[Feature] = catalogue.VISION_TEXT
     image: Image
     document: bool = False
     languages: tuple[str, ...] = ()
 
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        return (catalogue.VISION_TEXT, catalogue.VISION_DOCUMENT_TEXT)
+
+    def asks(self) -> tuple[Feature, ...]:
+        return (catalogue.VISION_DOCUMENT_TEXT if self.document else catalogue.VISION_TEXT,)
+
 
 @dataclass(frozen=True)
 class SafeSearchTask(Task[SafeSearchResult]):
-    capability: ClassVar[Capability] = Capability.VISION_SAFE_SEARCH
+    feature: ClassVar[Feature] = catalogue.VISION_SAFE_SEARCH
     image: Image
 
 
@@ -152,10 +160,17 @@ class AnnotateImagesTask(Task[ImageAnnotations]):
     """Several images, the same features for each. An entry that is an ``ItemError``
     failed validation in the facade: a backend passes it through as that image's error."""
 
-    capability: ClassVar[Capability] = Capability.VISION_ANNOTATE
+    feature: ClassVar[Feature] = catalogue.VISION_LABELS
     images: tuple[Image | ItemError, ...]
-    features: tuple[str, ...]
+    features: tuple[Feature, ...]
     max_results: int = 10
+
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        return catalogue.of_media(Kind.IMAGE)
+
+    def asks(self) -> tuple[Feature, ...]:
+        return self.features
 
 
 # ---- video, speech, tts, translation ------------------------------------------------
@@ -163,15 +178,25 @@ class AnnotateImagesTask(Task[ImageAnnotations]):
 
 @dataclass(frozen=True)
 class VideoTask(Task[VideoAnnotation]):
-    capability: ClassVar[Capability] = Capability.VIDEO_ANNOTATE
+    feature: ClassVar[Feature] = catalogue.VIDEO_LABELS
     video: Video
-    features: tuple[str, ...]
+    features: tuple[Feature, ...]
     options: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        return catalogue.of_media(Kind.VIDEO)
+
+    def asks(self) -> tuple[Feature, ...]:
+        return self.features
+
+    def wants(self, feature: Feature) -> bool:
+        return feature in self.features
 
 
 @dataclass(frozen=True)
 class KeyframesTask(Task[KeyframesResult]):
-    capability: ClassVar[Capability] = Capability.VIDEO_KEYFRAMES
+    feature: ClassVar[Feature] = catalogue.VIDEO_KEYFRAMES
     video: Video
     fps: float = 2.0
     max_keyframes: int = 12
@@ -179,7 +204,7 @@ class KeyframesTask(Task[KeyframesResult]):
 
 @dataclass(frozen=True)
 class LocateTask(Task[LocateResult]):
-    capability: ClassVar[Capability] = Capability.VIDEO_LOCATE
+    feature: ClassVar[Feature] = catalogue.VIDEO_LOCATE
     clip: Video
     video: Video
     fps: float = 4.0
@@ -188,7 +213,7 @@ class LocateTask(Task[LocateResult]):
 
 @dataclass(frozen=True)
 class TranscribeTask(Task[Transcript]):
-    capability: ClassVar[Capability] = Capability.SPEECH_TRANSCRIBE
+    feature: ClassVar[Feature] = catalogue.SPEECH_TRANSCRIBE
     audio: Audio
     language: str | None = None
     options: dict[str, object] = field(default_factory=dict)
@@ -196,7 +221,7 @@ class TranscribeTask(Task[Transcript]):
 
 @dataclass(frozen=True)
 class SynthesizeTask(Task[SynthesizedSpeech]):
-    capability: ClassVar[Capability] = Capability.TTS_SYNTHESIZE
+    feature: ClassVar[Feature] = catalogue.TTS_SYNTHESIZE
     text: str
     voice: str | None = None
     language: str = "en-US"
@@ -208,7 +233,7 @@ class SynthesizeTask(Task[SynthesizedSpeech]):
 
 @dataclass(frozen=True)
 class TranslateTask(Task[Translation]):
-    capability: ClassVar[Capability] = Capability.TRANSLATE
+    feature: ClassVar[Feature] = catalogue.TRANSLATION_TRANSLATE
     text: str
     target: str
     source: str | None = None
@@ -216,5 +241,28 @@ class TranslateTask(Task[Translation]):
 
 @dataclass(frozen=True)
 class VoicesTask(Task[VoicesResult]):
-    capability: ClassVar[Capability] = Capability.TTS_VOICES
+    feature: ClassVar[Feature] = catalogue.TTS_VOICES
     language: str | None = None
+
+
+def image_task(feature: Feature, image: Image, max_results: int) -> Task[Any]:
+    """One image feature as a task of its own (how ``vision.annotate`` is composed where
+    a backend has no single call for several features)."""
+    if feature is catalogue.VISION_DOCUMENT_TEXT:
+        return TextTask(image=image, document=True)
+    task_type = next((t for t in IMAGE_TASKS if feature in t.carries()), None)
+    if task_type is None:
+        raise KeyError(feature.name)
+    if "max_results" in feature.option_names:
+        return task_type(image=image, max_results=max_results)  # type: ignore[call-arg]
+    return task_type(image=image)  # type: ignore[call-arg]
+
+
+#: The single-image tasks, one per image feature that has its own client method.
+IMAGE_TASKS: tuple[type[Task[Any]], ...] = (
+    LabelsTask,
+    ObjectsTask,
+    FacesTask,
+    TextTask,
+    SafeSearchTask,
+)

@@ -19,7 +19,7 @@ from smartml.batch.work import Work, annotate
 from smartml.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from smartml.client import AsyncSmartML
+    from smartml.batch.client import Client
 
 
 def usable_cores() -> int:
@@ -37,7 +37,7 @@ class Engine(ABC):
 
     @abstractmethod
     def map(
-        self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan
+        self, client: Client, chunks: AsyncIterator[list[Work]], plan: Plan
     ) -> AsyncIterator[list[BatchRecord]]:
         """Records of every chunk, in the order they finish."""
 
@@ -54,15 +54,18 @@ class LocalEngine(Engine):
             raise InvalidInputError(f"concurrency must be at least 1, got {concurrency}")
         self.concurrency = concurrency
 
-    def slots(self, client: AsyncSmartML) -> int:
-        """Chunks in flight: 8 for a network backend, one per core for local models (the
-        images of a chunk already run concurrently, batched where the engine batches)."""
+    def slots(self, client: Client) -> int:
+        """Chunks in flight: 8 for a remote backend, one per core for models on this
+        machine (the images of a chunk already run concurrently, batched where the
+        engine batches)."""
         if self.concurrency is not None:
             return self.concurrency
-        return 8 if client.backend[0] != "local" else usable_cores()
+        first = client.backend[0]
+        remote = any(info.remote for info in client.backends() if info.name == first)
+        return 8 if remote else usable_cores()
 
     async def map(
-        self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan
+        self, client: Client, chunks: AsyncIterator[list[Work]], plan: Plan
     ) -> AsyncIterator[list[BatchRecord]]:
         slots = asyncio.Semaphore(self.slots(client))
         finished: asyncio.Queue[list[BatchRecord] | BaseException | None] = asyncio.Queue()

@@ -22,27 +22,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import Field
 
-from smartml.backends.base import Availability
-from smartml.backends.tasks import Capability
 from smartml.batch.cache import ResultCache
 from smartml.batch.cost import feature_cost
 from smartml.batch.engines import Engine, engine_named
 from smartml.batch.journal import Journal
-from smartml.batch.plan import Kind, Plan
+from smartml.batch.plan import Kind, Plan, feature_of
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Inputs, Item, discover
 from smartml.batch.work import Work
-from smartml.errors import (
-    BackendUnavailableError,
-    InvalidInputError,
-    SmartMLError,
-    UnsupportedCapabilityError,
-)
+from smartml.errors import InvalidInputError, SmartMLError, UnsupportedCapabilityError
 from smartml.inputs._source import fetch_url
 from smartml.results.common import Model
 
 if TYPE_CHECKING:
-    from smartml.client import AsyncSmartML
+    from smartml._router import CapabilityInfo
+    from smartml.batch.client import Client
     from smartml.settings import Settings
 
 #: Inputs up to this size are read once, hashed and handed to the engine as bytes;
@@ -88,7 +82,7 @@ class BatchJob:
 
     def __init__(
         self,
-        client: AsyncSmartML,
+        client: Client,
         sources: Sequence[str | os.PathLike[str]],
         plan: Plan,
         *,
@@ -116,6 +110,22 @@ class BatchJob:
         self._inputs: Inputs | None = None
         self._sizes: dict[str, int] = {}
         self._loaded: Journal | None = None
+        self._rows: dict[tuple[str, str], CapabilityInfo] | None = None
+        self._billed: set[str] | None = None
+
+    # ---- what the client says it can do -------------------------------------------------
+    def _row(self, backend: str, feature: str) -> CapabilityInfo | None:
+        """The client's capability row of (backend, catalogue feature), asked once."""
+        if self._rows is None:
+            rows = self.client.capabilities(self.client.backend)
+            self._rows = {(row.backend, row.feature): row for row in rows}
+        return self._rows.get((backend, feature))
+
+    def billed(self, backend: str) -> bool:
+        """Whether the client's backend ``backend`` charges for calls."""
+        if self._billed is None:
+            self._billed = {info.name for info in self.client.backends() if info.billed}
+        return backend in self._billed
 
     # ---- before running ---------------------------------------------------------------
     async def inputs(self) -> Inputs:
@@ -129,7 +139,7 @@ class BatchJob:
         inputs = await self.inputs()
         journal = await self._journal()
         estimate = Estimate(inputs)
-        google = self.client.backend[0] == "google"
+        billed = self.billed(self.client.backend[0])
         for item in inputs.items:
             features = self.plan.for_kind(item.kind)
             if not features:
@@ -144,7 +154,7 @@ class BatchJob:
                 estimate.already_done += 1
                 continue
             estimate.calls += len(features)
-            if google:
+            if billed:
                 size, seconds = await asyncio.to_thread(_measure, item)
                 estimate.cost_usd += sum(
                     feature_cost(item.kind, f, size=size, seconds=seconds) for f in features
@@ -152,29 +162,15 @@ class BatchJob:
         return estimate
 
     def check(self, inputs: Inputs) -> None:
-        """Refuse, before any work, features no backend of the chain can serve here."""
-        from smartml.backends.local.vision.annotate import FEATURES as LOCAL_IMAGE_FEATURES
-
-        router = self.client._core.router
+        """Refuse, before any work, features no backend of the chain can do here (as
+        ``client.capabilities()`` says: served, honoured and usable)."""
         kinds = {item.kind for item in inputs.items}
-        for kind, feature, capability in self.plan.capabilities():
+        for kind, key, feature in self.plan.catalogue_features():
             if kind not in kinds:
                 continue
-            problems: list[tuple[str, Availability]] = []
-            for name in router.default_chain:
-                backend = router.backend(name)
-                if name == "local" and kind is Kind.IMAGE and feature not in LOCAL_IMAGE_FEATURES:
-                    problems.append((name, Availability(False, "a Google-only feature")))
-                    continue
-                if not backend.serves(capability):
-                    problems.append((name, Availability(False, "does not serve it")))
-                    continue
-                availability = backend.availability(capability)
-                if availability.usable:
-                    break
-                problems.append((name, availability))
-            else:
-                _refuse(kind, feature, capability, problems)
+            rows = [self._row(name, feature.name) for name in self.client.backend]
+            if not any(row is not None and row.supported for row in rows):
+                _refuse(kind, key, feature.name, [row for row in rows if row is not None])
 
     # ---- running ----------------------------------------------------------------------
     def __aiter__(self) -> AsyncIterator[BatchRecord]:
@@ -298,8 +294,16 @@ class BatchJob:
             f"{kind.value}.{feature}",
             self.plan.fingerprint(kind, feature),
             backend,
-            model_key(self.client, backend, kind, feature),
+            self.model_key(backend, kind, feature),
         )
+
+    def model_key(self, backend: str, kind: Kind, key: str) -> str:
+        """What names the model a backend would use for a feature (the cache key): the
+        model the client's capabilities name, and this smartml's version."""
+        from smartml import __version__
+
+        row = self._row(backend, feature_of(kind, key).name)
+        return f"{row.model if row is not None and row.model else backend}@{__version__}"
 
     def _finish(
         self, record: BatchRecord, journal: Journal | None, cache: ResultCache | None
@@ -322,7 +326,7 @@ class BatchJob:
                     f"{kind.value}.{feature}",
                     self.plan.fingerprint(kind, feature),
                     answer.backend,
-                    model_key(self.client, answer.backend, kind, feature),
+                    self.model_key(answer.backend, kind, feature),
                     answer,
                 )
         record.features = list(wanted)
@@ -335,7 +339,12 @@ class BatchJob:
         else:
             self.summary.failed += 1
             self.summary.failures.append(record.summary())
-        self.summary.cost_usd += _cost(computed, kind, self._sizes.pop(record.id, 0))
+        size = self._sizes.pop(record.id, 0)
+        self.summary.cost_usd += sum(
+            _cost(kind, feature, answer, size)
+            for feature, answer in computed.items()
+            if self.billed(answer.backend)
+        )
         self._notify(record)
         return record
 
@@ -344,41 +353,16 @@ class BatchJob:
             self.on_record(record, self.summary)
 
 
-def _refuse(
-    kind: Kind, feature: str, capability: Capability, problems: list[tuple[str, Availability]]
-) -> NoReturn:
-    """The clearest error for a feature that no backend of the chain can serve."""
-    what = f"{feature!r} on {kind.value} inputs"
-    if len(problems) == 1 and problems[0][1].hint:  # one backend, unusable here: say how
-        name, availability = problems[0]
-        raise BackendUnavailableError(
-            name, f"{availability.reason} (needed for {what})", hint=availability.hint
-        )
-    reasons = "; ".join(f"{name}: {a.reason}" for name, a in problems)
-    hints = "; ".join(a.hint for _, a in problems if a.hint)
+def _refuse(kind: Kind, key: str, feature: str, rows: list[CapabilityInfo]) -> NoReturn:
+    """The clearest error for a feature that no backend of the chain can do here."""
+    what = f"{key!r} on {kind.value} inputs"
+    reasons = "; ".join(f"{row.backend}: {row.reason}" for row in rows)
+    hints = "; ".join(dict.fromkeys(row.hint for row in rows if row.hint))
     raise UnsupportedCapabilityError(
-        capability.value,
+        feature,
         message=f"no backend of the chain can do {what} ({reasons})",
         hint=hints or "drop the feature, or add a backend that serves it (--fallback)",
     )
-
-
-def model_key(client: AsyncSmartML, backend: str, kind: Kind, feature: str) -> str:
-    """What names the model a backend would use for a feature, for the cache key: the
-    configured model for local (or the bundled one of this smartml version)."""
-    from smartml import __version__
-
-    if backend != "local":
-        return f"{backend}@{__version__}"
-    settings = client.settings
-    name = {
-        Kind.AUDIO: "transcribe",
-        Kind.VIDEO: "video",
-    }.get(kind, "text" if feature == "document_text" else feature)
-    configured = settings.models.get(name, "bundled")
-    if feature == "labels" and settings.vision_labels:
-        configured += "|" + ",".join(settings.vision_labels)
-    return f"{configured}@{__version__}"
 
 
 async def _read_ahead(
@@ -460,12 +444,7 @@ def _measure(item: Item) -> tuple[int, float | None]:
         return size, None
 
 
-def _cost(computed: dict[str, FeatureResult], kind: Kind, size: int) -> float:
-    """The list price of what Google answered for one input."""
-    total = 0.0
-    for feature, answer in computed.items():
-        if answer.backend == "google":
-            result = answer.result if isinstance(answer.result, dict) else {}
-            seconds = result.get("duration")
-            total += feature_cost(kind, feature, size=size, seconds=seconds)
-    return total
+def _cost(kind: Kind, feature: str, answer: FeatureResult, size: int) -> float:
+    """The list price of what a billed backend answered for one feature of one input."""
+    result = answer.result if isinstance(answer.result, dict) else {}
+    return feature_cost(kind, feature, size=size, seconds=result.get("duration"))

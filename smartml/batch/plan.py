@@ -1,13 +1,13 @@
-"""What a batch job does to each kind of file: media kinds, features, capabilities.
+"""What a batch job does to each kind of file: media kinds and their features.
 
 A job names features once (``labels,faces,text,sentiment``); each input gets those that
-apply to its media kind. ``labels`` means vision labels for an image and segment labels
-for a video; ``speech`` (or ``transcribe``) transcribes audio and a video's soundtrack.
+apply to its media kind, by the catalogue's keys and aliases. ``labels`` means vision
+labels for an image and segment labels for a video; ``speech`` (or ``transcribe``)
+transcribes audio and a video's soundtrack.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,21 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from smartml.backends.tasks import Capability
+from smartml import catalogue
+from smartml.catalogue import Feature
+from smartml.catalogue import Kind as Kind  # the media kinds, re-exported for batch modules
 from smartml.errors import InvalidInputError
-
-
-class Kind(str, enum.Enum):
-    """The media kind of an input, which picks the API it goes to."""
-
-    IMAGE = "image"
-    AUDIO = "audio"
-    VIDEO = "video"
-    TEXT = "text"
-
-    def __str__(self) -> str:
-        return self.value
-
 
 #: File extensions of each kind (lower case, with the dot).
 EXTENSIONS: dict[Kind, frozenset[str]] = {
@@ -43,44 +32,14 @@ EXTENSIONS: dict[Kind, frozenset[str]] = {
     Kind.TEXT: frozenset({".txt", ".md", ".text", ".rst"}),
 }
 
-#: Each feature a kind takes, and the capability that serves it.
-FEATURES: dict[Kind, dict[str, Capability]] = {
-    Kind.IMAGE: {
-        "labels": Capability.VISION_LABELS,
-        "objects": Capability.VISION_OBJECTS,
-        "faces": Capability.VISION_FACES,
-        "text": Capability.VISION_TEXT,
-        "document_text": Capability.VISION_TEXT,
-        "safe_search": Capability.VISION_SAFE_SEARCH,
-        "landmarks": Capability.VISION_ANNOTATE,
-        "logos": Capability.VISION_ANNOTATE,
-        "properties": Capability.VISION_ANNOTATE,
-        "crop_hints": Capability.VISION_ANNOTATE,
-        "web": Capability.VISION_ANNOTATE,
-    },
-    Kind.AUDIO: {"speech": Capability.SPEECH_TRANSCRIBE},
-    Kind.VIDEO: {
-        name: Capability.VIDEO_ANNOTATE
-        for name in ("labels", "shots", "objects", "explicit", "speech", "text", "faces", "people")
-    },
-    Kind.TEXT: {
-        "sentiment": Capability.LANGUAGE_SENTIMENT,
-        "entities": Capability.LANGUAGE_ENTITIES,
-        "syntax": Capability.LANGUAGE_SYNTAX,
-        "classify": Capability.LANGUAGE_CLASSIFY,
-        "detect": Capability.LANGUAGE_DETECT,
-    },
+#: Each feature a kind takes, by its key (the name records use), from the catalogue.
+FEATURES: dict[Kind, dict[str, Feature]] = {
+    kind: {f.key: f for f in catalogue.of_media(kind)} for kind in Kind
 }
-
-#: Other names users reach for.
-ALIASES = {"transcribe": "speech", "ocr": "text", "safe-search": "safe_search", "shot": "shots"}
 
 #: What each kind gets when no features are named.
 DEFAULT_FEATURES: dict[Kind, tuple[str, ...]] = {
-    Kind.IMAGE: ("labels",),
-    Kind.AUDIO: ("speech",),
-    Kind.VIDEO: ("labels", "shots"),
-    Kind.TEXT: ("sentiment", "entities"),
+    kind: tuple(key for key, f in table.items() if f.default) for kind, table in FEATURES.items()
 }
 
 
@@ -95,6 +54,10 @@ def kind_of(name: str) -> Kind | None:
 
 def all_features() -> list[str]:
     return sorted({name for table in FEATURES.values() for name in table})
+
+
+def _matches(name: str, feature: Feature) -> bool:
+    return name in (feature.key, *feature.aliases)
 
 
 @dataclass(frozen=True)
@@ -123,12 +86,21 @@ class Plan:
         names = _split(features)
         if not names:
             raise InvalidInputError("no features named", hint=f"choose from: {_choices()}")
-        unknown = [n for n in names if not any(n in table for table in FEATURES.values())]
+        unknown = [
+            n
+            for n in names
+            if not any(_matches(n, f) for table in FEATURES.values() for f in table.values())
+        ]
         if unknown:
             raise InvalidInputError(
                 f"unknown feature(s): {', '.join(unknown)}", hint=f"choose from: {_choices()}"
             )
-        per_kind = {kind: tuple(n for n in names if n in table) for kind, table in FEATURES.items()}
+        per_kind = {
+            kind: tuple(
+                dict.fromkeys(key for n in names for key, f in table.items() if _matches(n, f))
+            )
+            for kind, table in FEATURES.items()
+        }
         return cls(
             {k: v for k, v in per_kind.items() if v}, max_results, language, dict(options or {})
         )
@@ -147,15 +119,21 @@ class Plan:
         blob = json.dumps([kind.value, feature, params], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def capabilities(self) -> Iterable[tuple[Kind, str, Capability]]:
+    def catalogue_features(self) -> Iterable[tuple[Kind, str, Feature]]:
+        """Each (kind, feature key, catalogue feature) the plan asks."""
         for kind in self.kinds:
-            for feature in self.for_kind(kind):
-                yield kind, feature, FEATURES[kind][feature]
+            for key in self.for_kind(kind):
+                yield kind, key, FEATURES[kind][key]
+
+
+def feature_of(kind: Kind, key: str) -> Feature:
+    """The catalogue feature a record's ``key`` stands for on inputs of ``kind``."""
+    return FEATURES[kind][key]
 
 
 def _split(features: str | Sequence[str]) -> list[str]:
     parts = features.split(",") if isinstance(features, str) else list(features)
-    names = [ALIASES.get(p.strip().lower(), p.strip().lower()) for p in parts if p.strip()]
+    names = [p.strip().lower().replace("-", "_") for p in parts if p.strip()]
     return list(dict.fromkeys(names))
 
 

@@ -58,7 +58,7 @@ from smartml.batch.work import Work, annotate
 from smartml.errors import BackendUnavailableError, InvalidInputError, SmartMLError
 
 if TYPE_CHECKING:
-    from smartml.client import AsyncSmartML
+    from smartml.batch.client import Client
     from smartml.settings import Settings
 
 INSTALL_HINT = 'pip install "smartml[ray]"'
@@ -129,13 +129,14 @@ class RayEngine(Engine):
         self.max_task_retries = max_task_retries
 
     async def map(
-        self, client: AsyncSmartML, chunks: AsyncIterator[list[Work]], plan: Plan
+        self, client: Client, chunks: AsyncIterator[list[Work]], plan: Plan
     ) -> AsyncIterator[list[BatchRecord]]:
         actor_args = {
             "settings": client.settings,
             "chain": worker_chain(client),
             "plan": plan,
             "cwd": os.getcwd(),
+            "client_type": type(client),  # pickled by reference: workers import it
         }
         driver: _Driver | None = None
         try:
@@ -172,7 +173,7 @@ def require_ray() -> None:
             )
 
 
-def worker_chain(client: AsyncSmartML) -> list[str]:
+def worker_chain(client: Client) -> list[str]:
     """The backend names workers build their client with (each must be installed)."""
     from smartml.backends import registry
 
@@ -263,13 +264,18 @@ class ChunkAnnotator:
     one row per chunk (``index``, ``records``: its records as a JSON array).
     """
 
-    def __init__(self, settings: Settings, chain: list[str], plan: Plan, cwd: str) -> None:
-        from smartml.client import AsyncSmartML
-
+    def __init__(
+        self,
+        settings: Settings,
+        chain: list[str],
+        plan: Plan,
+        cwd: str,
+        client_type: type[Client],
+    ) -> None:
         if os.path.isdir(cwd):  # relative inputs are relative to the driver's directory
             os.chdir(cwd)
         self._loop = asyncio.new_event_loop()
-        self._client = AsyncSmartML(chain, settings=settings)
+        self._client = client_type(chain, settings=settings)
         self._plan = plan
 
     def __call__(self, batch: Any) -> Any:

@@ -8,39 +8,27 @@ A failure stays with its input as an error record; nothing here raises for one i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from smartml.batch.plan import Kind, Plan
+from smartml import catalogue
+from smartml.batch.plan import Kind, Plan, feature_of
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Item
+from smartml.catalogue import Feature
 from smartml.errors import InvalidInputError, ItemError, SmartMLError
 from smartml.inputs import Image
 from smartml.results import ImageAnnotation, VideoAnnotation
 from smartml.results.common import Result
 
 if TYPE_CHECKING:
-    from smartml.client import AsyncSmartML
+    from smartml.batch.client import Client
 
-#: The field of :class:`ImageAnnotation` that holds each image feature.
-IMAGE_FIELDS = {"document_text": "text"}
-
-#: The fields of :class:`VideoAnnotation` that hold each video feature.
-VIDEO_FIELDS: dict[str, tuple[str, ...]] = {
-    "labels": ("segment_labels", "shot_labels", "frame_labels"),
-    "shots": ("shot_changes",),
-    "objects": ("object_tracks",),
-    "faces": ("object_tracks",),
-    "people": ("object_tracks",),
-    "explicit": ("explicit_frames",),
-    "speech": ("transcript",),
-    "text": ("text",),
-}
 #: Object tracks that belong to the faces and people features, by track name.
-TRACK_NAMES = {"faces": "face", "people": "person"}
+TRACK_NAMES = {catalogue.VIDEO_FACES: "face", catalogue.VIDEO_PEOPLE: "person"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +51,7 @@ class Work:
         )
 
 
-async def annotate(client: AsyncSmartML, works: Sequence[Work], plan: Plan) -> list[BatchRecord]:
+async def annotate(client: Client, works: Sequence[Work], plan: Plan) -> list[BatchRecord]:
     """One record per work, in order, each with the results or errors of its features."""
     records = [work.record() for work in works]
     images = [(w, r) for w, r in zip(works, records, strict=True) if w.item.kind is Kind.IMAGE]
@@ -91,7 +79,7 @@ async def _guard(call: Awaitable[None], records: list[BatchRecord]) -> None:
 
 # ---- images -----------------------------------------------------------------------------
 async def _images(
-    client: AsyncSmartML,
+    client: Client,
     group: list[tuple[Work, BatchRecord]],
     features: tuple[str, ...],
     plan: Plan,
@@ -113,7 +101,7 @@ async def _images(
             record.errors["input"] = _from_item_error(annotation.error)
             continue
         for feature in features:
-            value = getattr(annotation, IMAGE_FIELDS.get(feature, feature))
+            value = getattr(annotation, feature_of(Kind.IMAGE, feature).fields[0])
             record.results[feature] = _feature(annotation, value)
 
 
@@ -139,7 +127,7 @@ def _from_item_error(error: ItemError) -> ErrorRecord:
 
 
 # ---- text, audio, video -----------------------------------------------------------------
-async def _single(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+async def _single(client: Client, work: Work, record: BatchRecord, plan: Plan) -> None:
     kind = work.item.kind
     if kind is Kind.TEXT:
         await _text(client, work, record, plan)
@@ -156,7 +144,7 @@ def _media(work: Work) -> object:
     return work.data if work.data is not None else work.item.source
 
 
-async def _text(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+async def _text(client: Client, work: Work, record: BatchRecord, plan: Plan) -> None:
     try:
         data = work.data if work.data is not None else await asyncio.to_thread(_read, work)
         text = data.decode("utf-8")
@@ -167,18 +155,12 @@ async def _text(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Pla
     )
 
 
-def _language(client: AsyncSmartML, feature: str, text: str, plan: Plan) -> Awaitable[Result]:
-    language = client.language
-    if feature == "classify":
-        return language.classify(text, max_results=plan.max_results, language=plan.language)
-    if feature == "detect":
-        return language.detect(text)
-    call = {
-        "sentiment": language.sentiment,
-        "entities": language.entities,
-        "syntax": language.syntax,
-    }[feature]
-    return call(text, language=plan.language)
+def _language(client: Client, key: str, text: str, plan: Plan) -> Awaitable[Result]:
+    """The ``client.language`` call of a text feature, with the plan's options it takes."""
+    feature = feature_of(Kind.TEXT, key)
+    options = {"language": plan.language, "max_results": plan.max_results}
+    call: Callable[..., Awaitable[Result]] = getattr(client.language, feature.key)
+    return call(text, **{k: v for k, v in options.items() if k in feature.option_names})
 
 
 def _read(work: Work) -> bytes:
@@ -199,7 +181,7 @@ async def _call(record: BatchRecord, feature: str, call: Awaitable[Result]) -> N
     )
 
 
-async def _video(client: AsyncSmartML, work: Work, record: BatchRecord, plan: Plan) -> None:
+async def _video(client: Client, work: Work, record: BatchRecord, plan: Plan) -> None:
     annotation = await client.video.annotate(_media(work), work.features, **plan.options)
     for feature in work.features:
         record.results[feature] = FeatureResult(
@@ -214,21 +196,22 @@ def video_part(
 ) -> dict[str, Any]:
     """The fields of a video annotation that answer one feature."""
     part: dict[str, Any] = {"duration": annotation.duration}
-    for name in VIDEO_FIELDS[feature]:
+    asked = feature_of(Kind.VIDEO, feature)
+    for name in asked.fields:
         value = getattr(annotation, name)
         if name == "object_tracks":
-            others = {TRACK_NAMES[f] for f in features if f in TRACK_NAMES}
+            others = {TRACK_NAMES[f] for f in map(_video_feature, features) if f in TRACK_NAMES}
             value = [
                 t
                 for t in value
-                if (
-                    t.name == TRACK_NAMES[feature]
-                    if feature in TRACK_NAMES
-                    else t.name not in others
-                )
+                if (t.name == TRACK_NAMES[asked] if asked in TRACK_NAMES else t.name not in others)
             ]
         part[name] = _json(value)
     return part
+
+
+def _video_feature(key: str) -> Feature:
+    return feature_of(Kind.VIDEO, key)
 
 
 def _json(value: Any) -> Any:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
+from smartml import catalogue
 from smartml._router import BackendChoice, Router
 from smartml._sync import Runner, blocking_allowed
 from smartml.backends.tasks import R, Task
+from smartml.catalogue import Feature
 from smartml.inputs import coerce_text
 from smartml.inputs._source import Media
 from smartml.settings import Settings
@@ -21,6 +24,13 @@ class Core:
     def __init__(self, settings: Settings, router: Router) -> None:
         self.settings = settings
         self.router = router
+
+    @staticmethod
+    def options(features: Feature | Sequence[Feature], **options: Any) -> dict[str, Any]:
+        """``options`` checked against the catalogue entries of ``features`` (types,
+        ranges; an unknown name lists the valid ones); ``None`` values are dropped."""
+        listed = (features,) if isinstance(features, Feature) else tuple(features)
+        return catalogue.check_options(listed, options)
 
     def text(self, value: object) -> str:
         return coerce_text(value, max_bytes=self.settings.max_text_bytes)

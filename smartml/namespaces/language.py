@@ -28,21 +28,24 @@ class AsyncLanguage(AsyncNamespace):
         self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
     ) -> SentimentResult:
         """Document sentiment and one score per sentence (Google's score/magnitude)."""
-        task = SentimentTask(text=self._core.text(text), language=language)
+        options = self._core.options(SentimentTask.feature, language=language)
+        task = SentimentTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def entities(
         self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
     ) -> EntitiesResult:
         """Entities with type, salience, mentions and metadata, most salient first."""
-        task = EntitiesTask(text=self._core.text(text), language=language)
+        options = self._core.options(EntitiesTask.feature, language=language)
+        task = EntitiesTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def syntax(
         self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
     ) -> SyntaxResult:
         """Tokens with part of speech, lemma and dependency edge."""
-        task = SyntaxTask(text=self._core.text(text), language=language)
+        options = self._core.options(SyntaxTask.feature, language=language)
+        task = SyntaxTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def classify(
@@ -54,7 +57,10 @@ class AsyncLanguage(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> ClassifyResult:
         """Content categories as Google paths (``/Sports/Soccer``), most confident first."""
-        task = ClassifyTask(text=self._core.text(text), language=language, max_results=max_results)
+        options = self._core.options(
+            ClassifyTask.feature, language=language, max_results=max_results
+        )
+        task = ClassifyTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def detect(self, text: str | bytes, *, backend: BackendChoice = None) -> LanguageResult:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import SynthesizeTask, TranscribeTask, VoicesTask
-from smartml.errors import InvalidInputError
 from smartml.inputs import Audio
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
 from smartml.results import SynthesizedSpeech, Transcript, Voice
-from smartml.results.tts import AUDIO_FORMATS
 
 
 class AsyncSpeech(AsyncNamespace):
@@ -24,9 +22,14 @@ class AsyncSpeech(AsyncNamespace):
         backend: BackendChoice = None,
         **options: object,
     ) -> Transcript:
-        """What was said, with word timings; ``options`` such as ``diarization=True``."""
+        """What was said, with word timings. ``options`` are the catalogue's for
+        ``speech.transcribe`` (``diarization=True``, ``speech_contexts=[...]``,
+        ``model="video"``...); a backend that can't honour one refuses the call, naming
+        it, and a chain moves on (``client.capabilities()`` says who honours what)."""
+        checked = self._core.options(TranscribeTask.feature, language=language, **options)
+        language = checked.pop("language", None)
         task = TranscribeTask(
-            audio=await self._core.media(Audio, audio), language=language, options=options
+            audio=await self._core.media(Audio, audio), language=language, options=checked
         )
         return await self._core.run(task, backend)
 
@@ -52,19 +55,8 @@ class AsyncTTS(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> SynthesizedSpeech:
         """Speak ``text``; ``audio_format`` is one of wav, mp3, ogg_opus, ogg_vorbis, flac."""
-        if audio_format not in AUDIO_FORMATS:
-            raise InvalidInputError(
-                f"unknown audio format {audio_format!r}",
-                hint=f"choose from: {', '.join(AUDIO_FORMATS)}",
-            )
-        if not 0.25 <= speaking_rate <= 4.0:
-            raise InvalidInputError(f"speaking_rate must be in [0.25, 4.0], got {speaking_rate}")
-        if not -20.0 <= pitch <= 20.0:
-            raise InvalidInputError(f"pitch must be in [-20, 20] semitones, got {pitch}")
-        if not -96.0 <= volume_gain_db <= 16.0:
-            raise InvalidInputError(f"volume_gain_db must be in [-96, 16], got {volume_gain_db}")
-        task = SynthesizeTask(
-            text=self._core.text(text),
+        options = self._core.options(
+            SynthesizeTask.feature,
             voice=voice,
             language=language,
             audio_format=audio_format,
@@ -72,13 +64,15 @@ class AsyncTTS(AsyncNamespace):
             pitch=pitch,
             volume_gain_db=volume_gain_db,
         )
+        task = SynthesizeTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def voices(
         self, language: str | None = None, *, backend: BackendChoice = None
     ) -> list[Voice]:
         """The voices available, optionally only those for ``language``."""
-        return (await self._core.run(VoicesTask(language=language), backend)).voices
+        options = self._core.options(VoicesTask.feature, language=language)
+        return (await self._core.run(VoicesTask(**options), backend)).voices
 
 
 class TTS(SyncNamespace):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from smartml import catalogue
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import KeyframesTask, LocateTask, VideoTask
-from smartml.errors import InvalidInputError
 from smartml.inputs import Video
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
-from smartml.namespaces.vision import check_features
 from smartml.results import KeyframesResult, LocateResult, VideoAnnotation
-
-VIDEO_FEATURES = ("labels", "shots", "objects", "explicit", "speech", "text", "faces", "people")
 
 
 class AsyncVideo(AsyncNamespace):
@@ -28,11 +25,15 @@ class AsyncVideo(AsyncNamespace):
         backend: BackendChoice = None,
         **options: object,
     ) -> VideoAnnotation:
-        """Annotate a whole video; ``options`` are engine settings such as ``fps``."""
+        """Annotate a whole video. ``features`` are the keys of the catalogue's video
+        features (labels, shots, objects, explicit, speech, text, faces, people);
+        ``options`` are theirs (``progress``, ``fps``, ``language``, ``timeout``...: see
+        ``client.capabilities()`` for which backend honours which)."""
+        wanted = catalogue.pick(features, VideoTask.carries())
         task = VideoTask(
             video=await self._core.media(Video, video),
-            features=check_features(features, VIDEO_FEATURES),
-            options=options,
+            features=wanted,
+            options=self._core.options(wanted, **options),
         )
         return await self._core.run(task, backend)
 
@@ -46,10 +47,8 @@ class AsyncVideo(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> KeyframesResult:
         """A short visual summary: the frames where the content changes most."""
-        _positive(fps=fps, max_keyframes=max_keyframes)
-        task = KeyframesTask(
-            video=await self._core.media(Video, video), fps=fps, max_keyframes=max_keyframes
-        )
+        options = self._core.options(KeyframesTask.feature, fps=fps, max_keyframes=max_keyframes)
+        task = KeyframesTask(video=await self._core.media(Video, video), **options)
         return await self._core.run(task, backend)
 
     async def locate(
@@ -63,20 +62,13 @@ class AsyncVideo(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> LocateResult:
         """Where a short ``clip`` occurs inside ``video``: best offsets (seconds) first."""
-        _positive(fps=fps, max_results=max_results)
+        options = self._core.options(LocateTask.feature, fps=fps, max_results=max_results)
         task = LocateTask(
             clip=await self._core.media(Video, clip),
             video=await self._core.media(Video, video),
-            fps=fps,
-            max_results=max_results,
+            **options,
         )
         return await self._core.run(task, backend)
-
-
-def _positive(**values: float) -> None:
-    for name, value in values.items():
-        if not value > 0:
-            raise InvalidInputError(f"{name} must be positive, got {value}")
 
 
 class VideoNamespace(SyncNamespace):

@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Sequence
 
+from smartml import catalogue
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import (
@@ -16,6 +17,7 @@ from smartml.backends.tasks import (
     SafeSearchTask,
     TextTask,
 )
+from smartml.catalogue import Kind
 from smartml.errors import InvalidInputError, ItemError
 from smartml.inputs import Image
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
@@ -28,34 +30,6 @@ from smartml.results import (
     TextResult,
 )
 
-IMAGE_FEATURES = (
-    "labels",
-    "objects",
-    "faces",
-    "text",
-    "document_text",
-    "safe_search",
-    "landmarks",
-    "logos",
-    "properties",
-    "crop_hints",
-    "web",
-)
-
-
-def check_features(features: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
-    """Validate a feature list against the known names; keep order, drop repeats."""
-    if isinstance(features, str):
-        features = [f.strip() for f in features.split(",")]
-    unknown = [f for f in features if f not in known]
-    if unknown:
-        raise InvalidInputError(
-            f"unknown feature(s): {', '.join(unknown)}", hint=f"choose from: {', '.join(known)}"
-        )
-    if not features:
-        raise InvalidInputError("no features asked for", hint=f"choose from: {', '.join(known)}")
-    return tuple(dict.fromkeys(features))
-
 
 class AsyncVision(AsyncNamespace):
     """Vision. ``image`` is a path, bytes, gs:// URI, http(s) URL, PIL image or numpy array."""
@@ -64,21 +38,24 @@ class AsyncVision(AsyncNamespace):
         self, image: object, *, max_results: int = 10, backend: BackendChoice = None
     ) -> LabelsResult:
         """Labels for the whole image, highest score first."""
-        task = LabelsTask(image=await self._core.media(Image, image), max_results=max_results)
+        options = self._core.options(LabelsTask.feature, max_results=max_results)
+        task = LabelsTask(image=await self._core.media(Image, image), **options)
         return await self._core.run(task, backend)
 
     async def objects(
         self, image: object, *, max_results: int = 50, backend: BackendChoice = None
     ) -> ObjectsResult:
         """Objects with names, scores and normalized boxes."""
-        task = ObjectsTask(image=await self._core.media(Image, image), max_results=max_results)
+        options = self._core.options(ObjectsTask.feature, max_results=max_results)
+        task = ObjectsTask(image=await self._core.media(Image, image), **options)
         return await self._core.run(task, backend)
 
     async def faces(
         self, image: object, *, max_results: int = 50, backend: BackendChoice = None
     ) -> FacesResult:
         """Faces with landmarks, pose and emotion likelihoods."""
-        task = FacesTask(image=await self._core.media(Image, image), max_results=max_results)
+        options = self._core.options(FacesTask.feature, max_results=max_results)
+        task = FacesTask(image=await self._core.media(Image, image), **options)
         return await self._core.run(task, backend)
 
     async def text(
@@ -90,11 +67,8 @@ class AsyncVision(AsyncNamespace):
         backend: BackendChoice = None,
     ) -> TextResult:
         """OCR as a page / block / paragraph / word tree (``document=True`` for dense text)."""
-        task = TextTask(
-            image=await self._core.media(Image, image),
-            document=document,
-            languages=tuple(languages),
-        )
+        options = self._core.options(TextTask.carries(), languages=languages or None)
+        task = TextTask(image=await self._core.media(Image, image), document=document, **options)
         return await self._core.run(task, backend)
 
     async def safe_search(
@@ -138,20 +112,19 @@ class AsyncVision(AsyncNamespace):
     ) -> list[ImageAnnotation]:
         """Many images, the same features: one annotation per image, in order.
 
-        An image that can't be read, or that the backend fails on, gets an annotation
-        whose ``error`` says why; the others are unaffected. Google receives requests of
-        at most 16 images, several in flight at once.
+        ``features`` are the keys of the catalogue's image features (``labels``,
+        ``faces``, ``text``, ``document_text``, ``safe_search``, ``landmarks``...; see
+        ``client.capabilities()``). An image that can't be read, or that the backend
+        fails on, gets an annotation whose ``error`` says why; the others are
+        unaffected. Google receives requests of at most 16 images, several in flight.
         """
         if isinstance(images, str | bytes) or not isinstance(images, Sequence):
             raise InvalidInputError("annotate_batch takes a list of images")
-        wanted = check_features(features, IMAGE_FEATURES)
+        wanted = catalogue.pick(features, catalogue.of_media(Kind.IMAGE))
+        max_results = catalogue.MAX_RESULTS.check("max_results", max_results)
         loaded = await asyncio.gather(*(self._load(i, value) for i, value in enumerate(images)))
         task = AnnotateImagesTask(images=tuple(loaded), features=wanted, max_results=max_results)
-        result = await self._core.run(task, backend)
-        for annotation in result.annotations:
-            annotation.backend = annotation.backend or result.backend
-            annotation.attempts = result.attempts
-        return result.annotations
+        return (await self._core.run(task, backend)).annotations
 
     async def _load(self, index: int, value: object) -> Image | ItemError:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,15 +17,22 @@ class Model(BaseModel):
 
 
 class Attempt(Model):
-    """A backend of a fallback chain that was tried before the one that answered."""
+    """A backend of a fallback chain that was tried before the one that answered, or the
+    one that answered after retries (``answered``): its last error and its retries."""
 
     backend: str
     error_type: str
     message: str
+    retries: int = Field(default=0, ge=0, description="Retries within this backend")
+    answered: bool = Field(default=False, description="This backend answered in the end")
 
 
 class Result(Model):
     """Base of every result: who answered, and the backend's original answer if kept."""
+
+    #: True for a container whose parts are handed to callers one by one (they carry
+    #: the call's ``attempts`` too).
+    hands_out_parts: ClassVar[bool] = False
 
     backend: str = Field(default="", description="The backend that answered, e.g. 'google'")
     model: str = Field(default="", description="The model or API version that answered")

@@ -12,10 +12,11 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from smartml import catalogue
 from smartml.backends.base import Availability, Backend, Handler, Handlers
 from smartml.backends.google import language, speech, translate, tts, video, vision
 from smartml.backends.google.clients import ApiSpec, Clients, Session, module_installed
-from smartml.backends.google.credentials import Auth, resolve_auth
+from smartml.backends.google.credentials import Auth, find_credentials, resolve_auth
 from smartml.backends.google.ratelimit import RateLimiter, quota_name, request_units
 from smartml.backends.google.retry import (
     RetryPolicy,
@@ -23,7 +24,8 @@ from smartml.backends.google.retry import (
     is_google_error,
     to_smartml_error,
 )
-from smartml.backends.tasks import Capability, Task
+from smartml.backends.tasks import Task
+from smartml.catalogue import Feature
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
@@ -51,11 +53,13 @@ class GoogleBackend(Backend):
 
     name = "google"
     description = "Google Cloud ML APIs through the official google-cloud clients"
+    remote = True
+    billed = True
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__(settings)
         self._auth: Auth | BackendUnavailableError | None = None
-        self._apis: dict[Capability, ApiSpec] = {}
+        self._apis = {api.name: api for api, _ in APIS}
         self._clients = Clients(self.settings.google_endpoint, self.auth)
         self.retry_policy = RetryPolicy.from_settings(self.settings)
         self._limits = (
@@ -67,27 +71,35 @@ class GoogleBackend(Backend):
 
     def handlers(self) -> Handlers:
         table: dict[type[Task[Any]], Handler] = {}
-        for api, handlers_of in APIS:
-            for task_type, handler in handlers_of(self).items():
-                table[task_type] = handler
-                self._apis[task_type.capability] = api
+        for _, handlers_of in APIS:
+            table.update(handlers_of(self))
         return table
 
-    def availability(self, capability: Capability | None = None) -> Availability:
-        """Packages installed and credentials found (resolved once, then cached)."""
-        self._table()
-        api = self._apis.get(capability) if capability is not None else None
+    def features(self) -> Mapping[Feature, frozenset[str]]:
+        """Every catalogue feature with a Google mapping, with the options it lists."""
+        carried = {f for task_type in self._table() for f in task_type.carries()}
+        return {
+            f: frozenset(f.google.options)
+            for f in catalogue.FEATURES
+            if f.google is not None and f in carried
+        }
+
+    def model_name(self, feature: Feature) -> str:
+        return feature.google.api if feature.google is not None else self.name
+
+    def availability(self, feature: Feature | None = None) -> Availability:
+        """Packages installed and credentials present, checked without the network
+        (credentials are resolved on the first call, and a failure then is reported)."""
+        api = self._apis.get(feature.google.api) if feature and feature.google else None
         needed = {"google.api_core": "google-api-core", "grpc": "grpcio"}
         if api is not None:
             needed[api.module] = api.distribution
         missing = [dist for module, dist in needed.items() if not module_installed(module)]
         if missing:
             return Availability(False, f"{', '.join(missing)} not installed", INSTALL_HINT)
-        try:
-            self.auth()
-        except BackendUnavailableError as exc:
-            return Availability(False, exc.reason, exc.hint or "")
-        return Availability.ok()
+        if isinstance(self._auth, BackendUnavailableError):
+            return Availability(False, self._auth.reason, self._auth.hint or "")
+        return find_credentials(self.settings)
 
     def auth(self) -> Auth:
         """The resolved credentials; the first call resolves them, later ones reuse."""

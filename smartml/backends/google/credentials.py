@@ -8,10 +8,12 @@ the GCE metadata server, whose probe is capped at 1 s per try here).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smartml.backends.base import Availability
 from smartml.backends.google.clients import is_loopback
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
@@ -42,6 +44,60 @@ class Auth:
 
 def unavailable(message: str) -> BackendUnavailableError:
     return BackendUnavailableError("google", message, hint=CREDENTIALS_HINT)
+
+
+def find_credentials(settings: Settings) -> Availability:
+    """Whether credentials are there to be resolved, decided without the network:
+    a loopback endpoint, an API key, a key file, ``GOOGLE_APPLICATION_CREDENTIALS``,
+    gcloud's application-default file, or this machine being a Google Cloud VM (read
+    from its DMI product name, as google.auth does, never by probing the metadata
+    server). With ``SMARTML_OFFLINE`` only a loopback endpoint is usable."""
+    if settings.google_endpoint and is_loopback(settings.google_endpoint):
+        return Availability.ok()
+    if settings.offline:
+        return Availability(
+            False,
+            "smartml is offline (SMARTML_OFFLINE), and Google Cloud is on the network",
+            'unset SMARTML_OFFLINE, or use backend="local"',
+        )
+    if settings.google_api_key is not None:
+        return Availability.ok()
+    if settings.google_credentials:
+        path = Path(settings.google_credentials).expanduser()
+        if path.is_file():
+            return Availability.ok()
+        return Availability(False, f"credentials file not found: {path}", CREDENTIALS_HINT)
+    env = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if env:
+        if Path(env).expanduser().is_file():
+            return Availability.ok()
+        return Availability(
+            False, f"GOOGLE_APPLICATION_CREDENTIALS names no file: {env}", CREDENTIALS_HINT
+        )
+    if _gcloud_adc_file().is_file() or _on_google_cloud():
+        return Availability.ok()
+    return Availability(False, "no Google credentials found", CREDENTIALS_HINT)
+
+
+def _gcloud_adc_file() -> Path:
+    config = os.environ.get("CLOUDSDK_CONFIG")
+    if config:
+        root = Path(config)
+    elif os.name == "nt":  # pragma: no cover - not on Linux
+        root = Path(os.environ.get("APPDATA", "")) / "gcloud"
+    else:
+        root = Path.home() / ".config" / "gcloud"
+    return root / "application_default_credentials.json"
+
+
+def _on_google_cloud() -> bool:
+    if os.environ.get("GCE_METADATA_HOST") or os.environ.get("GCE_METADATA_IP"):
+        return True
+    try:
+        product = Path("/sys/class/dmi/id/product_name").read_text()
+    except OSError:
+        return False
+    return product.strip().startswith(("Google", "Google Compute Engine"))
 
 
 def resolve_auth(settings: Settings) -> Auth:

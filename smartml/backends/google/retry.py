@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from smartml.backends.base import note_retry
 from smartml.backends.google.credentials import CREDENTIALS_HINT
 from smartml.errors import (
     BackendError,
@@ -94,6 +95,7 @@ async def call_with_retry(
                     else ""
                 )
                 raise to_smartml_error(exc, what=what, suffix=tried, policy=policy) from exc
+            note_retry(to_smartml_error(exc, what=what))
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 

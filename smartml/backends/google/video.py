@@ -17,7 +17,8 @@ to wait, default :data:`DEFAULT_OPERATION_TIMEOUT`), ``progress`` (a callable ta
 a float 0-100, called as the percentage grows, 100 last; it may be a coroutine
 function), ``operation`` (the name of a running operation to resume), ``language``
 (speech, default en-US), ``punctuation`` (speech, default True), ``poll_interval``
-(first pause between polls, seconds). Other options are ignored.
+(first pause between polls, seconds); the catalogue lists them, and the router refuses
+any other before a request is sent.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.retry import BACKEND, to_smartml_error
 from smartml.backends.google.speech import bcp47, seconds
 from smartml.backends.tasks import Task, VideoTask
+from smartml.catalogue import Feature
 from smartml.errors import BackendTimeoutError, InvalidInputError
 from smartml.inputs import Video
 from smartml.results.common import Box, Likelihood, TimeSegment
@@ -71,17 +73,6 @@ POLL_INITIAL = 1.0
 POLL_MULTIPLIER = 1.5
 POLL_MAXIMUM = 30.0
 
-#: smartml's feature -> Google's ``Feature``
-FEATURES = {
-    "labels": "LABEL_DETECTION",
-    "shots": "SHOT_CHANGE_DETECTION",
-    "objects": "OBJECT_TRACKING",
-    "explicit": "EXPLICIT_CONTENT_DETECTION",
-    "speech": "SPEECH_TRANSCRIPTION",
-    "text": "TEXT_DETECTION",
-    "faces": "FACE_DETECTION",
-    "people": "PERSON_DETECTION",
-}
 PROGRESS_TYPE = "google.cloud.videointelligence.v1.AnnotateVideoProgress"
 
 Progress = Callable[[float], object]
@@ -126,31 +117,9 @@ class Options:
 
     @classmethod
     def of(cls, options: dict[str, object]) -> Options:
-        def positive(name: str, default: float) -> float:
-            value = options.get(name)
-            if value is None:
-                return default
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise InvalidInputError(f"{name} must be a positive number of seconds: {value!r}")
-            return float(value)
-
-        progress = options.get("progress")
-        if progress is not None and not callable(progress):
-            raise InvalidInputError(f"progress must be a callable taking a float: {progress!r}")
-        operation = options.get("operation")
-        if operation is not None and (not isinstance(operation, str) or not operation.strip()):
-            raise InvalidInputError(f"operation must be an operation name: {operation!r}")
-        language = options.get("language") or DEFAULT_LANGUAGE
-        if not isinstance(language, str):
-            raise InvalidInputError(f"language must be a BCP-47 code: {language!r}")
-        return cls(
-            timeout=positive("timeout", DEFAULT_OPERATION_TIMEOUT),
-            progress=progress,
-            operation=operation.strip() if isinstance(operation, str) else None,
-            language=language,
-            punctuation=bool(options.get("punctuation", True)),
-            poll_interval=positive("poll_interval", POLL_INITIAL),
-        )
+        """The task's options (checked by the catalogue) over the defaults."""
+        known = {name: value for name, value in options.items() if name in cls.__annotations__}
+        return cls(**known)  # type: ignore[arg-type]
 
 
 class VideoApi:
@@ -217,13 +186,13 @@ async def _report(progress: Progress, percent: float) -> None:
         await outcome
 
 
-def annotate_request(video: Video, features: Iterable[str], options: Options) -> dict[str, Any]:
+def annotate_request(video: Video, features: Iterable[Feature], options: Options) -> dict[str, Any]:
     """An ``AnnotateVideoRequest`` for ``features`` of ``video`` (inline within the limit)."""
-    names = [FEATURES[f] for f in features if f in FEATURES]
+    names = [f.google.feature for f in features if f.google is not None]
     if not names:
         raise InvalidInputError(
             f"no video feature to ask Google for: {list(features)!r}",
-            hint=f"choose from {', '.join(FEATURES)}",
+            hint=f"choose from {', '.join(f.key for f in VideoTask.carries())}",
         )
     context: dict[str, Any] = {}
     if "LABEL_DETECTION" in names:
@@ -279,7 +248,7 @@ def parse_response(response: Any, operation: str = "") -> VideoAnnotation:
     if failed and len(failed) == len(results):
         raise status_error(failed[0], what=f"{API.name} operation {operation}")
     ids = itertools.count(1)
-    out = VideoAnnotation(model=API.name, raw=response)
+    out = VideoAnnotation(raw=response)
     ends: list[float] = []
     for r in results:
         if r.error.code:
@@ -340,8 +309,6 @@ def parse_transcript(transcriptions: list[Any], duration: float | None) -> Trans
             for w in a.words
         ],
         duration=duration,
-        backend=BACKEND,
-        model=API.name,
     )
 
 

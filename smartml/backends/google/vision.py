@@ -18,21 +18,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from smartml import catalogue
 from smartml.backends.base import Handler
 from smartml.backends.google import limits
 from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.retry import BACKEND, to_smartml_error
-from smartml.backends.tasks import (
-    AnnotateImagesTask,
-    FacesTask,
-    LabelsTask,
-    ObjectsTask,
-    SafeSearchTask,
-    Task,
-    TextTask,
-)
+from smartml.backends.tasks import IMAGE_TASKS, AnnotateImagesTask, Task
+from smartml.catalogue import Feature
 from smartml.errors import (
     BackendError,
     BackendUnavailableError,
@@ -79,16 +73,8 @@ R = TypeVar("R", bound=Result)
 
 def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The vision tasks this API serves, each bound to ``call``."""
-    call = google.call
-    api = VisionApi(call)
-    return {
-        LabelsTask: api.labels,
-        ObjectsTask: api.objects,
-        FacesTask: api.faces,
-        TextTask: api.text,
-        SafeSearchTask: api.safe_search,
-        AnnotateImagesTask: api.annotate,
-    }
+    api = VisionApi(google.call)
+    return {**dict.fromkeys(IMAGE_TASKS, api.single), AnnotateImagesTask: api.annotate}
 
 
 # ---- reading Google's coordinates -------------------------------------------------------
@@ -164,7 +150,7 @@ def parse_labels(r: Any, frame: Frame) -> LabelsResult:
         for a in r.label_annotations
     ]
     labels.sort(key=lambda label: -label.score)
-    return LabelsResult(labels=frame.keep(labels), model=API.name)
+    return LabelsResult(labels=frame.keep(labels))
 
 
 def parse_objects(r: Any, frame: Frame) -> ObjectsResult:
@@ -173,7 +159,7 @@ def parse_objects(r: Any, frame: Frame) -> ObjectsResult:
         for o in r.localized_object_annotations
     ]
     objects.sort(key=lambda o: -o.score)
-    return ObjectsResult(objects=frame.keep(objects), model=API.name)
+    return ObjectsResult(objects=frame.keep(objects))
 
 
 def parse_faces(r: Any, frame: Frame) -> FacesResult:
@@ -202,7 +188,7 @@ def parse_faces(r: Any, frame: Frame) -> FacesResult:
         )
         for f in r.face_annotations
     ]
-    return FacesResult(faces=frame.keep(faces), model=API.name)
+    return FacesResult(faces=frame.keep(faces))
 
 
 def parse_text(r: Any, frame: Frame) -> TextResult:
@@ -237,7 +223,7 @@ def parse_text(r: Any, frame: Frame) -> TextResult:
         ]
     else:
         pages = []
-    return TextResult(text=text, pages=pages, model=API.name)
+    return TextResult(text=text, pages=pages)
 
 
 def _page(page: Any, frame: Frame) -> Page:
@@ -283,7 +269,6 @@ def parse_safe_search(r: Any, frame: Frame) -> SafeSearchResult:
         violence=_likelihood(s.violence),
         medical=_likelihood(s.medical),
         spoof=_likelihood(s.spoof),
-        model=API.name,
     )
 
 
@@ -355,37 +340,27 @@ def parse_web(r: Any, frame: Frame) -> WebDetection:
     )
 
 
-@dataclass(frozen=True)
-class Feature(Generic[T]):
-    """A smartml feature: Google's ``Feature.Type``, where it goes in an
-    :class:`ImageAnnotation`, and how its part of a response is read."""
-
-    google: str
-    field: str
-    parse: Callable[[Any, Frame], T]
-
-
-LABELS = Feature("LABEL_DETECTION", "labels", parse_labels)
-OBJECTS = Feature("OBJECT_LOCALIZATION", "objects", parse_objects)
-FACES = Feature("FACE_DETECTION", "faces", parse_faces)
-TEXT = Feature("TEXT_DETECTION", "text", parse_text)
-DOCUMENT_TEXT = Feature("DOCUMENT_TEXT_DETECTION", "text", parse_text)
-SAFE_SEARCH = Feature("SAFE_SEARCH_DETECTION", "safe_search", parse_safe_search)
-
-#: Every feature name of ``vision.annotate`` (see ``smartml.namespaces.vision``).
-FEATURES: dict[str, Feature[Any]] = {
-    "labels": LABELS,
-    "objects": OBJECTS,
-    "faces": FACES,
-    "text": TEXT,
-    "document_text": DOCUMENT_TEXT,
-    "safe_search": SAFE_SEARCH,
-    "landmarks": Feature("LANDMARK_DETECTION", "landmarks", parse_landmarks),
-    "logos": Feature("LOGO_DETECTION", "logos", parse_logos),
-    "properties": Feature("IMAGE_PROPERTIES", "properties", parse_properties),
-    "crop_hints": Feature("CROP_HINTS", "crop_hints", parse_crop_hints),
-    "web": Feature("WEB_DETECTION", "web", parse_web),
+#: How each catalogue feature's part of a response is read (its Google ``Feature.Type``
+#: and its field of :class:`ImageAnnotation` are in the catalogue).
+PARSERS: dict[Feature, Callable[[Any, Frame], Any]] = {
+    catalogue.VISION_LABELS: parse_labels,
+    catalogue.VISION_OBJECTS: parse_objects,
+    catalogue.VISION_FACES: parse_faces,
+    catalogue.VISION_TEXT: parse_text,
+    catalogue.VISION_DOCUMENT_TEXT: parse_text,
+    catalogue.VISION_SAFE_SEARCH: parse_safe_search,
+    catalogue.VISION_LANDMARKS: parse_landmarks,
+    catalogue.VISION_LOGOS: parse_logos,
+    catalogue.VISION_PROPERTIES: parse_properties,
+    catalogue.VISION_CROP_HINTS: parse_crop_hints,
+    catalogue.VISION_WEB: parse_web,
 }
+
+
+def google_type(feature: Feature) -> str:
+    """Google's ``Feature.Type`` name for a catalogue feature."""
+    assert feature.google is not None, feature.name
+    return feature.google.feature
 
 
 # ---- requests -----------------------------------------------------------------------
@@ -393,7 +368,7 @@ FEATURES: dict[str, Feature[Any]] = {
 
 def image_request(
     image: Image,
-    features: Sequence[Feature[Any]],
+    features: Sequence[Feature],
     max_results: int = 0,
     languages: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -404,7 +379,7 @@ def image_request(
     )
     request: dict[str, Any] = {
         "image": content,
-        "features": [{"type_": f.google, "max_results": max_results} for f in features],
+        "features": [{"type_": google_type(f), "max_results": max_results} for f in features],
     }
     if languages:
         request["image_context"] = {"language_hints": list(languages)}
@@ -458,31 +433,18 @@ class VisionApi:
             )
         return responses
 
-    async def _single(
-        self, image: Image, feature: Feature[R], max_results: int = 0, languages: Sequence[str] = ()
-    ) -> R:
+    async def single(self, task: Task[R]) -> R:
+        """A single-feature task: one image, one feature, one request."""
+        (feature,) = task.asks()
+        image: Image = getattr(task, "image")  # noqa: B009 - every image task has one
+        max_results: int = getattr(task, "max_results", 0)
+        languages: tuple[str, ...] = getattr(task, "languages", ())
         (response,) = await self._send([image_request(image, [feature], max_results, languages)])
         if response.error.code:
             raise item_error(response.error, what=f"{API.name} ({image.source})")
-        result = feature.parse(response, Frame.of(image, response, max_results))
+        result: R = PARSERS[feature](response, Frame.of(image, response, max_results))
         result.raw = response
         return result
-
-    async def labels(self, task: LabelsTask) -> LabelsResult:
-        return await self._single(task.image, LABELS, task.max_results)
-
-    async def objects(self, task: ObjectsTask) -> ObjectsResult:
-        return await self._single(task.image, OBJECTS, task.max_results)
-
-    async def faces(self, task: FacesTask) -> FacesResult:
-        return await self._single(task.image, FACES, task.max_results)
-
-    async def text(self, task: TextTask) -> TextResult:
-        feature = DOCUMENT_TEXT if task.document else TEXT
-        return await self._single(task.image, feature, languages=task.languages)
-
-    async def safe_search(self, task: SafeSearchTask) -> SafeSearchResult:
-        return await self._single(task.image, SAFE_SEARCH)
 
     async def annotate(self, task: AnnotateImagesTask) -> ImageAnnotations:
         """Every feature of every image, in requests of ≤16 sent concurrently.
@@ -492,7 +454,7 @@ class VisionApi:
         fails, or the backend can't be used at all, the call raises instead, so that a
         fallback chain can try its next backend.
         """
-        features = [FEATURES[name] for name in task.features]
+        features = task.features
         annotations: list[ImageAnnotation] = [ImageAnnotation() for _ in task.images]
         pending: list[tuple[int, Image, dict[str, Any]]] = []
         for index, image in enumerate(task.images):
@@ -528,12 +490,9 @@ class VisionApi:
                     annotations[index] = _failed(error, index, image)
                 else:
                     frame = Frame.of(image, response, task.max_results)
-                    parsed = {f.field: f.parse(response, frame) for f in features}
-                    for value in parsed.values():
-                        if isinstance(value, Result):
-                            value.backend = BACKEND
-                    annotations[index] = ImageAnnotation(**parsed, model=API.name, raw=response)
-        return ImageAnnotations(annotations=annotations, model=API.name)
+                    parsed = {f.fields[0]: PARSERS[f](response, frame) for f in features}
+                    annotations[index] = ImageAnnotation(**parsed, raw=response)
+        return ImageAnnotations(annotations=annotations)
 
 
 def _pairs(chunk: list[T], outcome: list[Any] | BaseException) -> Iterator[tuple[T, Any]]:
@@ -544,9 +503,7 @@ def _pairs(chunk: list[T], outcome: list[Any] | BaseException) -> Iterator[tuple
 
 
 def _failed(exc: BaseException, index: int, image: Image) -> ImageAnnotation:
-    error = ItemError.from_exception(exc, index=index, source=image.source)
-    error.backend = error.backend or BACKEND
-    return ImageAnnotation(error=error)
+    return ImageAnnotation(error=ItemError.from_exception(exc, index=index, source=image.source))
 
 
 # ---- small conversions --------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""The local backend: every capability it serves is an engine running on this machine."""
+"""The local backend: every feature it serves is an engine running on this machine."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from smartml.backends.base import Availability, Backend, Handlers
@@ -15,7 +16,8 @@ from smartml.backends.local.tts import engines as tts_engines
 from smartml.backends.local.video import engines as video_engines
 from smartml.backends.local.vision import engines as vision_engines
 from smartml.backends.local.vision.annotate import annotate_images, labels_with_faces
-from smartml.backends.tasks import AnnotateImagesTask, Capability, LabelsTask, Task
+from smartml.backends.tasks import AnnotateImagesTask, LabelsTask, Task
+from smartml.catalogue import Feature
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
@@ -29,9 +31,12 @@ AREAS: tuple[tuple[TaskEngines, ...], ...] = (
     video_engines(),
 )
 
+#: ``models`` keys that name another key's model.
+MODEL_KEY_ALIASES = {"transcribe": ("speech",)}
+
 
 class LocalBackend(Backend):
-    """Offline engines (VADER, spaCy, py3langid, MiniLM) and any Hugging Face model the
+    """Offline engines (VADER, spaCy, py3langid, MiniLM...) and any Hugging Face model the
     settings configure. Constructing it imports nothing heavy; each model loads on first
     use and stays cached for the process (``engine.SHARED_MODELS.clear()`` frees them)."""
 
@@ -43,8 +48,10 @@ class LocalBackend(Backend):
         self.ctx = Context(self.settings)
         self.engines: dict[type[Task[Any]], AnyEngine] = {}
         self._refused: dict[type[Task[Any]], BackendUnavailableError] = {}
+        self._keys: dict[type[Task[Any]], str] = {}
         for area in AREAS:
             for entry in area:
+                self._keys[entry.task_type] = entry.name
                 try:
                     self.engines[entry.task_type] = entry.build(self.ctx)
                 except BackendUnavailableError as exc:
@@ -56,36 +63,53 @@ class LocalBackend(Backend):
             table[task_type] = _raiser(error)
         if LabelsTask in table:
             table[LabelsTask] = functools.partial(labels_with_faces, table[LabelsTask], self.run)
-        if any(task_type.capability.value.startswith("vision.") for task_type in table):
-            table[AnnotateImagesTask] = functools.partial(
-                annotate_images, self.run, backend=self.name
-            )
+        table[AnnotateImagesTask] = annotate_images(self.run)
         return table
 
-    def availability(self, capability: Capability | None = None) -> Availability:
-        """Whether the engine for ``capability`` can run: packages present (checked with
-        ``find_spec``, nothing imported) and its configured model usable."""
-        if capability is None:
-            reports = [self._check(t) for t in (*self.engines, *self._refused)]
-            usable = [r for r in reports if r.usable]
-            return Availability.ok() if usable else reports[0]
-        if capability is Capability.VISION_ANNOTATE:  # composed from the vision engines
-            vision = [
-                t
-                for t in (*self.engines, *self._refused)
-                if t.capability.value.startswith("vision.")
-            ]
-            reports = [self._check(t) for t in vision]
-            return next(
-                (r for r in reports if r.usable),
-                reports[0]
-                if reports
-                else Availability(False, "no local vision engine is installed"),
-            )
-        for task_type in (*self.engines, *self._refused):
-            if task_type.capability is capability:
-                return self._check(task_type)
-        return Availability(False, f"the local backend does not serve {capability.value!r}")
+    def features(self) -> Mapping[Feature, frozenset[str]]:
+        """Each feature with a local engine (in the catalogue's ``Local`` entry), with the
+        options that engine honours; a feature whose engine can't be built here is still
+        served (``availability`` says why it can't run)."""
+        served: dict[Feature, frozenset[str]] = {}
+        for task_type in self._keys:
+            engine = self.engines.get(task_type)
+            for feature in task_type.carries():
+                if feature.local is None or feature in served:
+                    continue
+                served[feature] = (
+                    engine.honours(feature)
+                    if engine is not None
+                    else frozenset(feature.local.options)
+                )
+        return served
+
+    def model_name(self, feature: Feature) -> str:
+        """The configured model of the feature's engine, else ``bundled``."""
+        if feature.local is None:
+            return self.name
+        key = feature.local.models_key
+        models = self.settings.models
+        spec = next(
+            (models[k] for k in (key, *MODEL_KEY_ALIASES.get(key, ())) if k in models), None
+        )
+        name = spec or "bundled"
+        if key == "labels" and self.settings.vision_labels:
+            name += "|" + ",".join(self.settings.vision_labels)
+        return name
+
+    def availability(self, feature: Feature | None = None) -> Availability:
+        """Whether the engines behind ``feature`` can run: packages present (checked with
+        ``find_spec``, nothing imported) and configured models usable."""
+        task_types = list(self._keys)
+        if feature is not None:
+            key = feature.local.models_key if feature.local else None
+            task_types = [t for t in task_types if feature in t.carries() or self._keys[t] == key]
+            if not task_types:
+                return Availability(False, f"the local backend does not serve {feature.name}")
+            found = [self._check(t) for t in task_types]
+            return next((r for r in found if not r.usable), Availability.ok())
+        reports = [self._check(t) for t in task_types]
+        return next((r for r in reports if r.usable), reports[0])
 
     def _check(self, task_type: type[Task[Any]]) -> Availability:
         refused = self._refused.get(task_type)
@@ -96,7 +120,8 @@ class LocalBackend(Backend):
             return Availability.ok()
         names = ", ".join(req.module for req in absent)
         installs = " and ".join(dict.fromkeys(req.install for req in absent))
-        return Availability(False, f"{task_type.capability.value} needs {names}", installs)
+        what = f"the local {self._keys[task_type]} engine"
+        return Availability(False, f"{what} needs {names}", installs)
 
     async def aclose(self) -> None:
         """Nothing to release: loaded models stay shared with the process's other clients."""

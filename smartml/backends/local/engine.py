@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from smartml._sync import blocking_allowed
 from smartml.backends.local.models import Requirement, require, unavailable
 from smartml.backends.tasks import R, Task
+from smartml.catalogue import Feature
 from smartml.errors import BackendError, SmartMLError
 from smartml.settings import Settings
 
@@ -131,12 +132,22 @@ class Engine(ABC, Generic[TaskT, ModelT, InT, OutT, R]):
     Class attributes: ``requires`` (modules ``load`` imports, checked cheaply before),
     ``thread_safe`` (False runs ``forward`` under the model's lock, for tokenizers and
     pipelines that must not be entered twice at once), ``max_batch`` (above 1, concurrent
-    calls are batched through :class:`Batcher` into ``forward_batch``).
+    calls are batched through :class:`Batcher` into ``forward_batch``), ``options`` (the
+    options it honours, when they differ from the catalogue's for the bundled engine).
     """
+
+    def honours(self, feature: Feature) -> frozenset[str]:
+        """The options of ``feature`` this engine honours."""
+        if self.options is not None:
+            return frozenset(self.options)
+        return frozenset(feature.local.options if feature.local is not None else ())
 
     requires: tuple[Requirement, ...] = ()
     thread_safe: ClassVar[bool] = False
     max_batch: ClassVar[int] = 1
+    #: The options of its feature this engine honours; None: what the catalogue's
+    #: ``Local`` entry lists for the bundled engine.
+    options: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -244,12 +255,18 @@ class Configured:
 @dataclass(frozen=True)
 class TaskEngines:
     """Which engine serves a task: the bundled ``default``, or ``configured(ctx, spec)``
-    when ``Settings.models[name]`` is set (it may raise ``BackendUnavailableError``)."""
+    when ``Settings.models[name]`` is set (it may raise ``BackendUnavailableError``).
+    ``name`` is the catalogue's ``models`` key of the task's feature unless given."""
 
     task_type: type[Task[Any]]
-    name: str
     default: Callable[[Context], AnyEngine]
     configured: Callable[[Context, str], AnyEngine] | None = None
+    key: str = ""
+
+    @property
+    def name(self) -> str:
+        local = self.task_type.feature.local
+        return self.key or (local.models_key if local is not None else "")
 
     def build(self, ctx: Context) -> AnyEngine:
         spec = ctx.settings.models.get(self.name)

@@ -44,11 +44,11 @@ def _syntax(ctx: Context, spec: str) -> AnyEngine:
 
 
 ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(SentimentTask, "sentiment", VaderSentiment, configured=HFSentiment),
-    TaskEngines(EntitiesTask, "entities", SpacyEntities, configured=_entities),
-    TaskEngines(SyntaxTask, "syntax", SpacySyntax, configured=_syntax),
-    TaskEngines(ClassifyTask, "classify", MiniLMClassify, configured=HFClassify),
-    TaskEngines(DetectLanguageTask, "detect", LangidDetect, configured=HFDetect),
+    TaskEngines(SentimentTask, VaderSentiment, configured=HFSentiment),
+    TaskEngines(EntitiesTask, SpacyEntities, configured=_entities),
+    TaskEngines(SyntaxTask, SpacySyntax, configured=_syntax),
+    TaskEngines(ClassifyTask, MiniLMClassify, configured=HFClassify),
+    TaskEngines(DetectLanguageTask, LangidDetect, configured=HFDetect),
 )
 
 __all__ = ["ENGINES"]

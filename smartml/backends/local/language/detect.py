@@ -100,7 +100,7 @@ def require_english(ctx: Context, task: Task[Any], engine: str) -> None:
     if language.split("-")[0].lower() == "en":
         return
     raise UnsupportedCapabilityError(
-        task.capability.value,
+        task.feature.name,
         message=f"the local {engine} reads English only, and this text is in {language!r}",
         supported_by=["google"],
         hint='use backend="google" (or a chain ending in it), or configure a multilingual '

@@ -46,7 +46,7 @@ def require_language(task: TranscribeTask, supported: str, engine: str) -> None:
     if not task.language or task.language.split("-")[0].lower() == supported:
         return
     raise UnsupportedCapabilityError(
-        task.capability.value,
+        task.feature.name,
         message=f"the local {engine} hears {supported!r} only, not {task.language!r}",
         supported_by=["google"],
         hint='use backend="google" (or a chain ending in it), or configure a multilingual '
@@ -203,8 +203,6 @@ def _configured(ctx: Context, spec: str) -> Engine[Any, Any, Any, Any, Any]:
     return HFTranscribe(ctx, spec)
 
 
-ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(TranscribeTask, "transcribe", _default, configured=_configured),
-)
+ENGINES: tuple[TaskEngines, ...] = (TaskEngines(TranscribeTask, _default, configured=_configured),)
 
 __all__ = ["ENGINES", "Decoded", "WhisperTranscribe", "Word", "build_transcript"]

@@ -14,7 +14,7 @@ from typing import ClassVar, TypeVar
 
 from smartml.backends.local.engine import Engine
 from smartml.backends.local.language.detect import SURE, guess
-from smartml.backends.tasks import Capability, TranslateTask
+from smartml.backends.tasks import TranslateTask
 from smartml.errors import InvalidInputError, UnsupportedCapabilityError
 from smartml.results import Translation
 
@@ -40,7 +40,7 @@ def unsupported_pair(
 ) -> UnsupportedCapabilityError:
     """The error for a pair an engine cannot translate (a fallback chain moves on)."""
     return UnsupportedCapabilityError(
-        Capability.TRANSLATE.value,
+        TranslateTask.feature.name,
         message=f"the local {what} translates {served} only, not {source or '?'} → {target}",
         supported_by=["google"],
         hint=CONFIGURE_HINT,

@@ -8,4 +8,4 @@ from smartml.backends.local.translate.fast import FastTranslate
 from smartml.backends.local.translate.hf import HFTranslate
 from smartml.backends.tasks import TranslateTask
 
-ENGINES = (TaskEngines(TranslateTask, "translate", FastTranslate, HFTranslate),)
+ENGINES = (TaskEngines(TranslateTask, FastTranslate, HFTranslate),)

@@ -130,6 +130,6 @@ class VoiceLister(Engine[VoicesTask, Catalog, str | None, list[Voice], VoicesRes
 
 
 ENGINES = (
-    TaskEngines(SynthesizeTask, "tts", Synthesizer, Synthesizer),
-    TaskEngines(VoicesTask, "tts", VoiceLister, VoiceLister),
+    TaskEngines(SynthesizeTask, Synthesizer, Synthesizer),
+    TaskEngines(VoicesTask, VoiceLister, VoiceLister),
 )

@@ -14,9 +14,8 @@ Features:
 - ``faces`` and ``people``: faces found on the sampled frames, linked by the IoU tracker
   of :mod:`.tracking` into ``object_tracks`` named "face" (offline, a face stands for a
   person). ``objects``: the configured object detector (``models={"objects": ...}``) the
-  same way; with none configured it is skipped, or refused with
-  :class:`~smartml.errors.UnsupportedCapabilityError` when it is the only tracking
-  feature asked.
+  same way; with none configured the router refuses the call
+  (:class:`~smartml.errors.UnsupportedCapabilityError`), whatever else is asked.
 - ``explicit``: the safe-search engine per sampled frame.
 - ``speech``: the speech-to-text engine on the audio track (16 kHz mono, video time).
 - ``text``: OCR per sampled frame, lines grouped with the segments where they show.
@@ -28,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smartml import catalogue
 from smartml.backends.local.engine import AnyEngine, Context, Engine, Loaded, TaskEngines
 from smartml.backends.local.models import Requirement
 from smartml.backends.local.video import features as feat
@@ -44,7 +44,7 @@ from smartml.backends.tasks import (
     TranscribeTask,
     VideoTask,
 )
-from smartml.errors import BackendUnavailableError, InvalidInputError, UnsupportedCapabilityError
+from smartml.errors import InvalidInputError, UnsupportedCapabilityError
 from smartml.results import FacesResult, Label, Transcript
 from smartml.results.video import ObjectTrack, VideoAnnotation
 
@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 DEFAULT_FPS = 2.0
 DEFAULT_SHOT_FPS = 10.0
 MODEL_NAME = "pyav + histogram shots"
-TRACKING = ("objects", "faces", "people")
+TRACKING = frozenset({catalogue.VIDEO_OBJECTS, catalogue.VIDEO_FACES, catalogue.VIDEO_PEOPLE})
+FACE_TRACKS = frozenset({catalogue.VIDEO_FACES, catalogue.VIDEO_PEOPLE})
 
 Progress = Callable[[float], None]
 
@@ -168,25 +169,13 @@ def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
     result = out.result
     result.duration = decoded.duration
     out.shots = shot_segments(detect_cuts(decoded.hist_times, decoded.hists), decoded.duration)
-    if "shots" in asked:
+    if catalogue.VIDEO_SHOTS in asked:
         result.shot_changes = out.shots
-
-    want_objects = "objects" in asked
-    objects: AnyEngine | None = None
-    if want_objects:
-        try:
-            objects = engines.get(ObjectsTask)
-        except (BackendUnavailableError, UnsupportedCapabilityError) as exc:
-            if not asked & {"faces", "people"}:
-                raise UnsupportedCapabilityError(
-                    "video.annotate",
-                    message="object tracking needs an object detector: "
-                    + str(getattr(exc, "reason", exc)),
-                    supported_by=["google"],
-                    hint=getattr(exc, "hint", None),
-                ) from exc
-    want_faces = bool(asked & {"faces", "people"}) or "labels" in asked
-    faces_ok = want_faces
+    # the router has refused a feature whose engine can't run here (objects without a
+    # configured detector): what is asked, runs
+    objects = engines.get(ObjectsTask) if catalogue.VIDEO_OBJECTS in asked else None
+    face_tracks = bool(asked & FACE_TRACKS)
+    faces_ok = face_tracks or catalogue.VIDEO_LABELS in asked
 
     frame_labels: list[list[Label]] = []
     detections: list[list[Detection]] = []
@@ -202,47 +191,47 @@ def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
         if faces_ok:
             try:
                 faces = engines.run(FacesTask(image=image))
-            except (BackendUnavailableError, UnsupportedCapabilityError):
-                if asked & {"faces", "people"}:
+            except UnsupportedCapabilityError:  # labels go on without Person/Face
+                if face_tracks:
                     raise
                 faces_ok = False
         if faces is not None:
             out.models.append(faces.model)
-            if asked & {"faces", "people"}:
+            if face_tracks:
                 found += [Detection(t, f.box, f.confidence, "face") for f in faces.faces]
         if objects is not None:
             objs = objects.run(ObjectsTask(image=image))
             out.models.append(objs.model)
             found += [Detection(t, o.box, o.score, o.name) for o in objs.objects]
         detections.append(found)
-        if "labels" in asked:
+        if catalogue.VIDEO_LABELS in asked:
             labels = engines.run(LabelsTask(image=image, max_results=15))
             out.models.append(labels.model)
             frame_labels.append(_with_faces(labels.labels, faces))
-        if "explicit" in asked:
+        if catalogue.VIDEO_EXPLICIT in asked:
             safe = engines.run(SafeSearchTask(image=image))
             out.models.append(safe.model)
             explicit.append(safe)
-        if "text" in asked:
+        if catalogue.VIDEO_TEXT in asked:
             ocr = engines.run(TextTask(image=image))
             out.models.append(ocr.model)
             texts.append(ocr)
         progress(20.0 + 65.0 * (i + 1) / n)
 
     times = decoded.times
-    if "labels" in asked:
+    if catalogue.VIDEO_LABELS in asked:
         whole = [shot_segments([], decoded.duration)[0]]
         result.segment_labels = feat.segment_labels(times, frame_labels, whole)
         result.shot_labels = feat.segment_labels(times, frame_labels, out.shots)
         result.frame_labels = feat.per_frame_labels(times, frame_labels)
-    if asked & set(TRACKING):
+    if asked & TRACKING:
         result.object_tracks = track(detections)
-    if "explicit" in asked:
+    if catalogue.VIDEO_EXPLICIT in asked:
         result.explicit_frames = feat.explicit_frames(times, explicit)
-    if "text" in asked:
+    if catalogue.VIDEO_TEXT in asked:
         step = 1.0 / _number(task.options, "fps", DEFAULT_FPS)
         result.text = feat.video_text(times, texts, step, decoded.duration)
-    if "speech" in asked:
+    if catalogue.VIDEO_SPEECH in asked:
         result.transcript = _transcribe(engines, task, inputs)
         out.models.append(result.transcript.model or "")
     progress(100.0)
@@ -271,15 +260,17 @@ def _transcribe(engines: SubEngines, task: VideoTask, inputs: Inputs) -> Transcr
         return Transcript(duration=inputs.decoded.duration)
     wav, _ = encode(samples, AUDIO_RATE, "wav")
     language = task.options.get("language")
+    punctuation = task.options.get("punctuation")
     transcript: Transcript = engines.run(
         TranscribeTask(
             audio=Audio.from_bytes(wav, source=f"{inputs.source} (audio track)"),
             language=language if isinstance(language, str) else None,
+            options={} if punctuation is None else {"punctuation": punctuation},
         )
     )
     return transcript
 
 
-ENGINES: tuple[TaskEngines, ...] = (TaskEngines(VideoTask, "video", VideoAnnotate),)
+ENGINES: tuple[TaskEngines, ...] = (TaskEngines(VideoTask, VideoAnnotate, key="video"),)
 
 __all__ = ["ENGINES", "SubEngines", "VideoAnnotate"]

@@ -270,8 +270,8 @@ class VideoLocate(_SeriesEngine, Engine[LocateTask, Any, LocateTask, Any, Locate
 
 
 ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(KeyframesTask, "keyframes", VideoKeyframes),
-    TaskEngines(LocateTask, "locate", VideoLocate),
+    TaskEngines(KeyframesTask, VideoKeyframes),
+    TaskEngines(LocateTask, VideoLocate),
 )
 
 

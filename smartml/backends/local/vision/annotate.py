@@ -10,58 +10,31 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from smartml.backends.tasks import (
-    AnnotateImagesTask,
-    FacesTask,
-    LabelsTask,
-    ObjectsTask,
-    SafeSearchTask,
-    Task,
-    TextTask,
-)
-from smartml.errors import (
-    BackendUnavailableError,
-    ItemError,
-    SmartMLError,
-    UnsupportedCapabilityError,
-)
+from smartml.backends.tasks import AnnotateImagesTask, FacesTask, LabelsTask, Task, image_task
+from smartml.errors import ItemError, SmartMLError, UnsupportedCapabilityError
 from smartml.inputs import Image
 from smartml.results import FacesResult, ImageAnnotation, ImageAnnotations, Label, LabelsResult
 
 Run = Callable[[Task[Any]], Awaitable[Any]]
 
-#: How each feature of ``annotate`` becomes a task, and which field holds its result.
-FEATURES: dict[str, tuple[str, Callable[[Image, int], Task[Any]]]] = {
-    "labels": ("labels", lambda image, n: LabelsTask(image=image, max_results=n)),
-    "objects": ("objects", lambda image, n: ObjectsTask(image=image)),
-    "faces": ("faces", lambda image, n: FacesTask(image=image)),
-    "text": ("text", lambda image, n: TextTask(image=image)),
-    "document_text": ("text", lambda image, n: TextTask(image=image, document=True)),
-    "safe_search": ("safe_search", lambda image, n: SafeSearchTask(image=image)),
-}
-
 #: Labels added when faces are found (ImageNet has no "person").
 FACE_LABELS = ("Person", "Face")
 
 
-async def annotate_images(run: Run, task: AnnotateImagesTask, *, backend: str) -> ImageAnnotations:
-    """Every feature of every image, the images concurrently (so engines that batch get
-    several at once); unsupported features fail the whole call (so a fallback chain
-    moves on), a failure on one image stays with that image."""
-    unknown = [f for f in task.features if f not in FEATURES]
-    if unknown:
-        raise UnsupportedCapabilityError(
-            task.capability.value,
-            message=f"the local backend has no {', '.join(unknown)} (Google-only features)",
-            supported_by=["google"],
-        )
-    annotations = list(
-        await asyncio.gather(
+def annotate_images(run: Run) -> Callable[[AnnotateImagesTask], Awaitable[ImageAnnotations]]:
+    """The handler of ``vision.annotate``: every feature of every image through ``run``
+    (the backend's own single-feature tasks), the images concurrently (so engines that
+    batch get several at once). The router has checked that every feature is served; a
+    failure on one image stays with that image."""
+
+    async def annotate(task: AnnotateImagesTask) -> ImageAnnotations:
+        annotations = await asyncio.gather(
             *(_annotate_one(run, image, task, i) for i, image in enumerate(task.images))
         )
-    )
-    models = sorted({a.model for a in annotations if a.model})
-    return ImageAnnotations(annotations=annotations, model=", ".join(models))
+        models = sorted({a.model for a in annotations if a.model})
+        return ImageAnnotations(annotations=list(annotations), model=", ".join(models))
+
+    return annotate
 
 
 async def _annotate_one(
@@ -72,9 +45,8 @@ async def _annotate_one(
     fields: dict[str, Any] = {}
     try:
         for feature in task.features:
-            name, make = FEATURES[feature]
-            fields[name] = await run(make(image, task.max_results))
-    except (UnsupportedCapabilityError, BackendUnavailableError):
+            fields[feature.fields[0]] = await run(image_task(feature, image, task.max_results))
+    except UnsupportedCapabilityError:
         raise  # not this image's fault: let the chain try another backend
     except SmartMLError as exc:
         return ImageAnnotation(
@@ -90,7 +62,7 @@ async def labels_with_faces(labels_engine: Run, run: Run, task: LabelsTask) -> L
     labels_call = asyncio.ensure_future(labels_engine(task))
     try:
         faces = await run(FacesTask(image=task.image))
-    except (UnsupportedCapabilityError, BackendUnavailableError):
+    except UnsupportedCapabilityError:  # unavailable here included
         faces = None
     except BaseException:
         labels_call.cancel()

@@ -111,4 +111,4 @@ class MediaPipeFaces(Engine[FacesTask, "FaceModels", Frame, "list[FoundFace]", F
         return FacesResult(faces=[to_face(found, width, height) for found in outputs])
 
 
-ENGINES = (TaskEngines(FacesTask, "faces", MediaPipeFaces),)
+ENGINES = (TaskEngines(FacesTask, MediaPipeFaces),)

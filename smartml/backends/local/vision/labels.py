@@ -161,7 +161,7 @@ def _configured(ctx: Context, spec: str) -> AnyEngine:
 
 
 ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(LabelsTask, "labels", EfficientNetLabels, configured=_configured),
+    TaskEngines(LabelsTask, EfficientNetLabels, configured=_configured),
 )
 
 __all__ = ["ENGINES", "EfficientNetLabels", "imagenet_classes", "rank_labels"]

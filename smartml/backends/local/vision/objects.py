@@ -31,8 +31,6 @@ def _configured(ctx: Context, spec: str) -> AnyEngine:
     return HFObjects(ctx, spec)
 
 
-ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(ObjectsTask, "objects", no_detector, configured=_configured),
-)
+ENGINES: tuple[TaskEngines, ...] = (TaskEngines(ObjectsTask, no_detector, configured=_configured),)
 
 __all__ = ["ENGINES"]

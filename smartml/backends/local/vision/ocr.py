@@ -175,7 +175,7 @@ class RapidOcrText(Engine[TextTask, Any, "Array", Reading, TextResult]):
         if any(t.split("-")[0] in READS or t.startswith("sr-latn") for t in tags):
             return
         raise UnsupportedCapabilityError(
-            TextTask.capability.value,
+            TextTask.feature.name,
             message=f"the local OCR reads Chinese, Japanese and Latin-script languages, "
             f"not {', '.join(languages)}",
             supported_by=["google"],
@@ -225,4 +225,4 @@ def _taller(line: TextLine) -> bool:
     return tall > 1.5 * wide
 
 
-ENGINES = (TaskEngines(TextTask, "text", RapidOcrText),)
+ENGINES = (TaskEngines(TextTask, RapidOcrText),)

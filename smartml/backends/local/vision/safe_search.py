@@ -70,6 +70,6 @@ class OpenNsfwSafeSearch(Engine[SafeSearchTask, NsfwModel, Any, float, SafeSearc
         return SafeSearchResult(adult=likelihood, racy=likelihood, scores={"nsfw": outputs})
 
 
-ENGINES: tuple[TaskEngines, ...] = (TaskEngines(SafeSearchTask, "safe_search", OpenNsfwSafeSearch),)
+ENGINES: tuple[TaskEngines, ...] = (TaskEngines(SafeSearchTask, OpenNsfwSafeSearch),)
 
 __all__ = ["ENGINES", "OpenNsfwSafeSearch"]
