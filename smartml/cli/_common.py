@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -26,6 +26,29 @@ BackendOption = typer.Option(
     help="Backend or fallback chain, e.g. google,local (default: SMARTML_BACKEND or local)",
 )
 JsonOption = typer.Option(False, "--json", help="Print the result model's JSON and nothing else")
+OptionsOption = typer.Option(
+    None,
+    "--option",
+    "-O",
+    help="A feature option NAME=VALUE (VALUE read as JSON when it parses: true, 3, "
+    '["a","b"]); repeatable; see `smartml capabilities` for who honours which',
+)
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs as keyword arguments (values as JSON where they parse)."""
+    import json
+
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--option takes NAME=VALUE, got {pair!r}")
+        try:
+            options[name.strip()] = json.loads(raw)
+        except ValueError:
+            options[name.strip()] = raw
+    return options
 
 
 def read_text_argument(value: str) -> str:

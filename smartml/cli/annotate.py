@@ -21,12 +21,23 @@ from rich.table import Table
 
 from smartml.batch import BatchRecord, Estimate, Kind, Plan, Summary
 from smartml.batch.export import FORMATS, table_path, write_table
-from smartml.batch.plan import all_features
+from smartml.batch.plan import DEFAULT_FEATURES, all_features
+from smartml.batch.plan import FEATURES as PLAN_FEATURES
 from smartml.cli._common import BackendOption, chain, err, friendly_errors, out
 from smartml.errors import InvalidInputError
 
 #: Failures listed in the summary before "and N more".
 LISTED_FAILURES = 20
+
+
+FEATURES_HELP = (
+    "Comma-separated; each input gets those that apply to its kind. "
+    + " ".join(
+        f"{kind.value.title()}: {', '.join(table)}." for kind, table in PLAN_FEATURES.items()
+    )
+    + " Default: "
+    + ", ".join(f"{','.join(keys)} ({kind.value})" for kind, keys in DEFAULT_FEATURES.items())
+)
 
 
 def annotate(
@@ -42,12 +53,7 @@ def annotate(
         typer.Option(
             "--features",
             "-f",
-            help="Comma-separated; each input gets those that apply to its kind. Images: labels, "
-            "objects, faces, text, document_text, safe_search, landmarks, logos, properties, "
-            "crop_hints, web. Audio: speech. Video: labels, shots, objects, explicit, speech, "
-            "text, faces, people. Text: sentiment, entities, syntax, classify, detect. "
-            "Default: labels (images), speech (audio), labels,shots (video), "
-            "sentiment,entities (text)",
+            help=FEATURES_HELP,
         ),
     ] = None,
     out_path: Annotated[

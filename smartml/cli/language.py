@@ -8,6 +8,8 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
+from smartml import catalogue
+from smartml.catalogue import Feature
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
@@ -28,7 +30,8 @@ from smartml.results import (
 )
 
 app = typer.Typer(
-    help="Natural language: sentiment, entities, syntax, classify, detect.", no_args_is_help=True
+    help="Natural language: " + ", ".join(f.key for f in catalogue.in_area("language")) + ".",
+    no_args_is_help=True,
 )
 
 TextArgument = typer.Argument(..., help="The text, '-' to read standard input, or @path")
@@ -73,54 +76,49 @@ def _render(result: BaseModel) -> None:
     out.print(provenance(result))
 
 
-def _run(method: str, text: str, backend: str | None, as_json: bool, **kwargs: Any) -> None:
+def _run(feature: Feature, text: str, backend: str | None, as_json: bool, **kwargs: Any) -> None:
     from smartml.client import SmartML
 
     with friendly_errors():
         content = read_text_argument(text)
         with SmartML(backend=chain(backend)) as client:
-            result = getattr(client.language, method)(content, **kwargs)
+            result = getattr(client.language, feature.key)(content, **kwargs)
         emit(result, as_json, _render)
 
 
-@app.command()
+@app.command(help=catalogue.LANGUAGE_SENTIMENT.summary)
 def sentiment(
     text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
 ) -> None:
-    """Document and per-sentence sentiment (score in [-1, 1], magnitude >= 0)."""
-    _run("sentiment", text, backend, json)
+    _run(catalogue.LANGUAGE_SENTIMENT, text, backend, json)
 
 
-@app.command()
+@app.command(help=catalogue.LANGUAGE_ENTITIES.summary)
 def entities(
     text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
 ) -> None:
-    """Entities with type, salience and mentions."""
-    _run("entities", text, backend, json)
+    _run(catalogue.LANGUAGE_ENTITIES, text, backend, json)
 
 
-@app.command()
+@app.command(help=catalogue.LANGUAGE_SYNTAX.summary)
 def syntax(
     text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
 ) -> None:
-    """Tokens with part of speech, lemma and dependency."""
-    _run("syntax", text, backend, json)
+    _run(catalogue.LANGUAGE_SYNTAX, text, backend, json)
 
 
-@app.command()
+@app.command(help=catalogue.LANGUAGE_CLASSIFY.summary)
 def classify(
     text: str = TextArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
     max_results: int = typer.Option(5, "--max-results", min=1),
 ) -> None:
-    """Content categories as Google paths."""
-    _run("classify", text, backend, json, max_results=max_results)
+    _run(catalogue.LANGUAGE_CLASSIFY, text, backend, json, max_results=max_results)
 
 
-@app.command()
+@app.command(help=catalogue.LANGUAGE_DETECT.summary)
 def detect(
     text: str = TextArgument, backend: str | None = BackendOption, json: bool = JsonOption
 ) -> None:
-    """The language of the text."""
-    _run("detect", text, backend, json)
+    _run(catalogue.LANGUAGE_DETECT, text, backend, json)

@@ -17,10 +17,12 @@ from rich.table import Table
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
+    OptionsOption,
     chain,
     emit,
     friendly_errors,
     out,
+    parse_options,
     provenance,
     read_text_argument,
 )
@@ -107,12 +109,14 @@ def transcribe(
     language: str | None = typer.Option(None, "--language", "-l", help="BCP-47, e.g. en-US"),
     backend: str | None = BackendOption,
     json: bool = JsonOption,
+    option: list[str] | None = OptionsOption,
 ) -> None:
     """What was said, with a word table (start and end in seconds)."""
     from smartml.client import SmartML
 
     with friendly_errors(), SmartML(backend=chain(backend)) as client:
-        emit(client.speech.transcribe(audio, language=language), json, _render)
+        options = parse_options(option)
+        emit(client.speech.transcribe(audio, language=language, **options), json, _render)
 
 
 @tts_app.command()

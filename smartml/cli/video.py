@@ -6,17 +6,30 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from smartml.cli._common import BackendOption, JsonOption, chain, err, friendly_errors, out
+from smartml import catalogue
+from smartml.catalogue import Kind
+from smartml.cli._common import (
+    BackendOption,
+    JsonOption,
+    OptionsOption,
+    chain,
+    err,
+    friendly_errors,
+    out,
+    parse_options,
+)
 from smartml.errors import SmartMLError
 from smartml.results import VideoAnnotation
 
 app = typer.Typer(
-    help="Video: shots, labels, tracks, explicit content, speech; pictures.", no_args_is_help=True
+    help="Video: " + ", ".join(f.key for f in catalogue.in_area("video")) + "; pictures.",
+    no_args_is_help=True,
 )
 
 VideoArgument = typer.Argument(..., help="A video path, gs:// URI or http(s) URL")
@@ -24,9 +37,11 @@ FeaturesOption = typer.Option(
     "shots,labels,faces",
     "--features",
     "-f",
-    help="Comma-separated: labels, shots, objects, explicit, speech, text, faces, people",
+    help="Comma-separated: " + ", ".join(f.key for f in catalogue.of_media(Kind.VIDEO)),
 )
-FpsOption = typer.Option(2.0, "--fps", min=0.1, help="Frames sampled per second (local)")
+FpsOption = typer.Option(
+    None, "--fps", min=0.1, help="Frames sampled per second (local; default 2)"
+)
 OutputOption = typer.Option(..., "--output", "-o", help="Where to write the result")
 
 
@@ -42,13 +57,22 @@ def _progress(enabled: bool) -> Iterator[Callable[[float], None] | None]:
 
 
 def _annotate(
-    video: str, features: str, backend: str | None, fps: float, show_progress: bool
+    video: str,
+    features: str,
+    backend: str | None,
+    show_progress: bool,
+    **options: Any,
 ) -> VideoAnnotation:
     from smartml.client import SmartML
 
     wanted = [f.strip() for f in features.split(",") if f.strip()]
     with SmartML(backend=chain(backend)) as client, _progress(show_progress) as progress:
-        return client.video.annotate(video, wanted, fps=fps, progress=progress)
+        return client.video.annotate(video, wanted, progress=progress, **options)
+
+
+def _fps(fps: float | None) -> dict[str, Any]:
+    """``fps`` as an option only when given (a backend that samples no frames refuses it)."""
+    return {} if fps is None else {"fps": fps}
 
 
 def _render(result: VideoAnnotation) -> None:
@@ -85,11 +109,13 @@ def annotate(
     features: str = FeaturesOption,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
-    fps: float = FpsOption,
+    fps: float | None = FpsOption,
+    option: list[str] | None = OptionsOption,
 ) -> None:
     """Annotate a whole video, with a progress bar for long ones."""
     with friendly_errors():
-        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+        options = {**parse_options(option), **_fps(fps)}
+        result = _annotate(video, features, backend, sys.stderr.isatty(), **options)
     if json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -101,14 +127,14 @@ def keyframes(
     video: str = VideoArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
-    fps: float = FpsOption,
+    fps: float | None = FpsOption,
     max_keyframes: int = typer.Option(12, "--max", min=1),
 ) -> None:
     """The frames where the content changes most: a short visual summary."""
     from smartml.client import SmartML
 
     with friendly_errors(), SmartML(backend=chain(backend)) as client:
-        result = client.video.keyframes(video, fps=fps, max_keyframes=max_keyframes)
+        result = client.video.keyframes(video, max_keyframes=max_keyframes, **_fps(fps))
     if json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -142,17 +168,17 @@ def timeline(
     output: Path = OutputOption,
     features: str = typer.Option("shots,labels,faces,explicit", "--features", "-f"),
     backend: str | None = BackendOption,
-    fps: float = FpsOption,
+    fps: float | None = FpsOption,
 ) -> None:
     """Draw shots, labels, tracks and keyframe thumbnails along the time axis (PNG)."""
     from smartml.client import SmartML
     from smartml.viz import timeline as draw_timeline
 
     with friendly_errors():
-        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+        result = _annotate(video, features, backend, sys.stderr.isatty(), **_fps(fps))
         with SmartML(backend=chain(backend)) as client:
             try:
-                summary = client.video.keyframes(video, fps=fps)
+                summary = client.video.keyframes(video, **_fps(fps))
             except SmartMLError as exc:  # thumbnails are optional
                 err.print(f"[yellow]no keyframe thumbnails:[/] {exc.message}")
                 summary = None
@@ -168,13 +194,13 @@ def render(
     output: Path = OutputOption,
     features: str = typer.Option("shots,labels,faces", "--features", "-f"),
     backend: str | None = BackendOption,
-    fps: float = FpsOption,
+    fps: float | None = FpsOption,
 ) -> None:
     """Draw boxes, shot labels and spoken words onto the frames (MP4)."""
     from smartml.viz import render as draw_video
 
     with friendly_errors():
-        result = _annotate(video, features, backend, fps, show_progress=sys.stderr.isatty())
+        result = _annotate(video, features, backend, sys.stderr.isatty(), **_fps(fps))
         output.parent.mkdir(parents=True, exist_ok=True)
         draw_video(video, result, output)
     out.print(f"wrote {output}")

@@ -9,6 +9,8 @@ import typer
 from pydantic import BaseModel
 from rich.table import Table
 
+from smartml import catalogue
+from smartml.catalogue import Feature, Kind
 from smartml.cli._common import BackendOption, JsonOption, chain, err, friendly_errors, out
 from smartml.errors import SmartMLError
 from smartml.results import (
@@ -22,7 +24,8 @@ from smartml.results import (
 )
 
 app = typer.Typer(
-    help="Vision: labels, objects, faces, OCR text, safe search, drawings.", no_args_is_help=True
+    help="Vision: " + ", ".join(f.key for f in catalogue.in_area("vision")) + "; drawings.",
+    no_args_is_help=True,
 )
 
 ImagesArgument = typer.Argument(..., help="Image paths, gs:// URIs or http(s) URLs")
@@ -30,8 +33,7 @@ FeaturesOption = typer.Option(
     "labels,faces,text",
     "--features",
     "-f",
-    help="Comma-separated: labels, objects, faces, text, document_text, safe_search, "
-    "landmarks, logos, properties, crop_hints, web",
+    help="Comma-separated: " + ", ".join(f.key for f in catalogue.of_media(Kind.IMAGE)),
 )
 
 DrawImageArgument = typer.Argument(..., help="The image to draw on")
@@ -112,22 +114,24 @@ def _render(result: BaseModel) -> None:
 
 def _run(
     images: list[str],
-    features: list[str],
+    features: list[str] | Feature,
     backend: str | None,
     as_json: bool,
-    pick: str | None,
     max_results: int = 10,
 ) -> None:
-    """Annotate ``images`` (in batches) and print the ``pick`` part of each, or all of it."""
+    """Annotate ``images`` (in batches) and print each annotation, or only the part of
+    the one ``Feature`` asked."""
     from smartml.client import SmartML
 
+    one = features if isinstance(features, Feature) else None
     failed = 0
     with friendly_errors(), SmartML(backend=chain(backend)) as client:
-        annotations = client.vision.annotate_batch(images, features, max_results=max_results)
+        keys = [features.key] if isinstance(features, Feature) else features
+        annotations = client.vision.annotate_batch(images, keys, max_results=max_results)
         for source, annotation in zip(images, annotations, strict=True):
-            result: Result | None = getattr(annotation, pick) if pick else annotation
-            if pick and result is not None:
-                result.backend, result.attempts = annotation.backend, annotation.attempts
+            result: Result | None = getattr(annotation, one.fields[0]) if one else annotation
+            if one and result is not None:  # the part, with the provenance of the whole
+                result.attempts = annotation.attempts
             if annotation.error is not None or result is None:
                 failed += 1
                 message = annotation.error.message if annotation.error else "no result"
@@ -157,52 +161,52 @@ def _line(payload: object) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
-@app.command()
+@app.command(help=catalogue.VISION_LABELS.summary)
 def labels(
     images: list[str] = ImagesArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
     max_results: int = typer.Option(10, "--max-results", min=1),
 ) -> None:
-    """Labels for each image, highest score first."""
-    _run(images, ["labels"], backend, json, "labels", max_results)
+    _run(images, catalogue.VISION_LABELS, backend, json, max_results)
 
 
-@app.command()
+@app.command(help=catalogue.VISION_OBJECTS.summary)
 def objects(
-    images: list[str] = ImagesArgument, backend: str | None = BackendOption, json: bool = JsonOption
+    images: list[str] = ImagesArgument,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    max_results: int = typer.Option(50, "--max-results", min=1),
 ) -> None:
-    """Objects with names, scores and normalized boxes."""
-    _run(images, ["objects"], backend, json, "objects")
+    _run(images, catalogue.VISION_OBJECTS, backend, json, max_results)
 
 
-@app.command()
+@app.command(help=catalogue.VISION_FACES.summary)
 def faces(
-    images: list[str] = ImagesArgument, backend: str | None = BackendOption, json: bool = JsonOption
+    images: list[str] = ImagesArgument,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    max_results: int = typer.Option(50, "--max-results", min=1),
 ) -> None:
-    """Faces with landmarks, pose and emotions."""
-    _run(images, ["faces"], backend, json, "faces")
+    _run(images, catalogue.VISION_FACES, backend, json, max_results)
 
 
-@app.command()
+@app.command(help=catalogue.VISION_TEXT.summary + "; the tree is in --json")
 def text(
     images: list[str] = ImagesArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
-    document: bool = typer.Option(
-        False, "--document", help="Dense-text OCR (DOCUMENT_TEXT_DETECTION)"
-    ),
+    document: bool = typer.Option(False, "--document", help=catalogue.VISION_DOCUMENT_TEXT.summary),
 ) -> None:
-    """OCR: the text, with its page/block/paragraph/word tree in --json."""
-    _run(images, ["document_text" if document else "text"], backend, json, "text")
+    feature = catalogue.VISION_DOCUMENT_TEXT if document else catalogue.VISION_TEXT
+    _run(images, feature, backend, json)
 
 
-@app.command("safe-search")
+@app.command("safe-search", help=catalogue.VISION_SAFE_SEARCH.summary)
 def safe_search(
     images: list[str] = ImagesArgument, backend: str | None = BackendOption, json: bool = JsonOption
 ) -> None:
-    """Adult, racy, violence, medical and spoof likelihoods."""
-    _run(images, ["safe_search"], backend, json, "safe_search")
+    _run(images, catalogue.VISION_SAFE_SEARCH, backend, json)
 
 
 @app.command()
@@ -211,9 +215,10 @@ def annotate(
     features: str = FeaturesOption,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
+    max_results: int = typer.Option(10, "--max-results", min=1),
 ) -> None:
     """Several features of each image in one call."""
-    _run(images, _split(features), backend, json, None)
+    _run(images, _split(features), backend, json, max_results)
 
 
 @app.command()

@@ -30,10 +30,9 @@ class AsyncVideo(AsyncNamespace):
         ``options`` are theirs (``progress``, ``fps``, ``language``, ``timeout``...: see
         ``client.capabilities()`` for which backend honours which)."""
         wanted = catalogue.pick(features, VideoTask.carries())
+        checked = self._core.options(wanted, **options)  # before reading anything
         task = VideoTask(
-            video=await self._core.media(Video, video),
-            features=wanted,
-            options=self._core.options(wanted, **options),
+            video=await self._core.media(Video, video), features=wanted, options=checked
         )
         return await self._core.run(task, backend)
 
