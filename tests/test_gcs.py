@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("google.cloud.storage")
 
-from smartml.batch import gcs
+from smartml.backends.google import storage
 from smartml.errors import (
     BackendUnavailableError,
     InvalidInputError,
@@ -48,7 +48,7 @@ def test_lists_every_page(fake_storage: FakeStorage) -> None:
         fake_storage.add(BUCKET, name, name.encode())
 
     found = list(
-        gcs.list_prefix(f"gs://{BUCKET}/photos/", settings_for(fake_storage), page_size=10)
+        storage.list_prefix(f"gs://{BUCKET}/photos/", settings_for(fake_storage), page_size=10)
     )
 
     assert uris(found) == [f"gs://{BUCKET}/{n}" for n in names]
@@ -62,7 +62,7 @@ def test_server_side_page_cap_is_followed() -> None:
     with FakeStorage(page_size=4) as fake:
         for i in range(9):
             fake.add(BUCKET, f"a/{i}.png", b"x")
-        found = list(gcs.list_prefix(f"gs://{BUCKET}/a/", settings_for(fake)))
+        found = list(storage.list_prefix(f"gs://{BUCKET}/a/", settings_for(fake)))
         assert len(found) == 9
         assert len(list_requests(fake)) == 3
 
@@ -70,7 +70,7 @@ def test_server_side_page_cap_is_followed() -> None:
 def test_listing_is_lazy(fake_storage: FakeStorage) -> None:
     for i in range(25):
         fake_storage.add(BUCKET, f"p/{i:02d}.jpg", b"x")
-    objects = gcs.list_prefix(f"gs://{BUCKET}/p/", settings_for(fake_storage), page_size=10)
+    objects = storage.list_prefix(f"gs://{BUCKET}/p/", settings_for(fake_storage), page_size=10)
     assert fake_storage.requests == []  # nothing is asked before the first object is wanted
     first = next(objects)
     assert first.uri == f"gs://{BUCKET}/p/00.jpg"
@@ -107,13 +107,13 @@ def tree(fake_storage: FakeStorage) -> FakeStorage:
 def test_nested_prefixes_without_placeholders(
     tree: FakeStorage, uri: str, expected: list[str]
 ) -> None:
-    found = list(gcs.list_prefix(f"gs://{BUCKET}/{uri}", settings_for(tree)))
+    found = list(storage.list_prefix(f"gs://{BUCKET}/{uri}", settings_for(tree)))
     assert uris(found) == [f"gs://{BUCKET}/{name}" for name in expected]
 
 
 @pytest.mark.parametrize("uri", [f"gs://{BUCKET}", f"gs://{BUCKET}/"])
 def test_whole_bucket(tree: FakeStorage, uri: str) -> None:
-    found = uris(gcs.list_prefix(uri, settings_for(tree)))
+    found = uris(storage.list_prefix(uri, settings_for(tree)))
     assert len(found) == 6
     assert not any(u.endswith("/") for u in found)
 
@@ -122,7 +122,7 @@ def test_an_object_named_like_the_prefix_comes_first(fake_storage: FakeStorage) 
     fake_storage.add(BUCKET, "data", b"1")
     fake_storage.add(BUCKET, "data/x.txt", b"2")
     fake_storage.add(BUCKET, "database.txt", b"3")
-    found = uris(gcs.list_prefix(f"gs://{BUCKET}/data", settings_for(fake_storage)))
+    found = uris(storage.list_prefix(f"gs://{BUCKET}/data", settings_for(fake_storage)))
     assert found == [f"gs://{BUCKET}/data", f"gs://{BUCKET}/data/x.txt"]
 
 
@@ -134,7 +134,7 @@ def test_stat_and_fingerprint(fake_storage: FakeStorage, tmp_path: Path) -> None
     fake_storage.add(BUCKET, "copies/same.bin", data)
     settings = settings_for(fake_storage)
 
-    obj = gcs.stat(f"gs://{BUCKET}/pets/cat.jpg", settings)
+    obj = storage.stat(f"gs://{BUCKET}/pets/cat.jpg", settings)
 
     assert obj.uri == f"gs://{BUCKET}/pets/cat.jpg"
     assert obj.size == len(data)
@@ -142,57 +142,57 @@ def test_stat_and_fingerprint(fake_storage: FakeStorage, tmp_path: Path) -> None
     assert obj.generation is not None and obj.generation > 0
     assert obj.crc32c is not None
     assert obj.fingerprint == "md5:" + hashlib.md5(data).hexdigest()
-    assert gcs.stat(f"gs://{BUCKET}/pets/cat.jpg", settings).fingerprint == obj.fingerprint
-    listed = next(iter(gcs.list_prefix(f"gs://{BUCKET}/pets/", settings)))
+    assert storage.stat(f"gs://{BUCKET}/pets/cat.jpg", settings).fingerprint == obj.fingerprint
+    listed = next(iter(storage.list_prefix(f"gs://{BUCKET}/pets/", settings)))
     assert listed == obj  # listing and stat agree field for field
-    same = gcs.stat(f"gs://{BUCKET}/copies/same.bin", settings)
+    same = storage.stat(f"gs://{BUCKET}/copies/same.bin", settings)
     assert same.fingerprint == obj.fingerprint  # content identity, not name
 
     fake_storage.add(BUCKET, "pets/cat.jpg", data + b"!")  # a new generation, new content
-    changed = gcs.stat(f"gs://{BUCKET}/pets/cat.jpg", settings)
+    changed = storage.stat(f"gs://{BUCKET}/pets/cat.jpg", settings)
     assert changed.generation != obj.generation
     assert changed.fingerprint != obj.fingerprint
 
 
 def test_fingerprint_fallbacks() -> None:
-    base = gcs.GcsObject("gs://b/x", 5, None, "mnG7TA==", 7, None)
+    base = storage.GcsObject("gs://b/x", 5, None, "mnG7TA==", 7, None)
     assert base.fingerprint == "crc32c:9a71bb4c:5"
-    assert gcs.GcsObject("gs://b/x", 5, None, None, 7, None).fingerprint == "gen:7:gs://b/x"
+    assert storage.GcsObject("gs://b/x", 5, None, None, 7, None).fingerprint == "gen:7:gs://b/x"
 
 
 def test_stat_missing_object(fake_storage: FakeStorage) -> None:
     fake_storage.add(BUCKET, "here.jpg", b"x")
     with pytest.raises(InvalidInputError, match="no such Cloud Storage object") as info:
-        gcs.stat(f"gs://{BUCKET}/gone.jpg", settings_for(fake_storage))
+        storage.stat(f"gs://{BUCKET}/gone.jpg", settings_for(fake_storage))
     assert info.value.hint and "gcloud storage ls" in info.value.hint
 
 
 def test_missing_bucket(fake_storage: FakeStorage) -> None:
     settings = settings_for(fake_storage)
     with pytest.raises(InvalidInputError, match="no such Cloud Storage bucket: gs://nope"):
-        list(gcs.list_prefix("gs://nope/photos/", settings))
+        list(storage.list_prefix("gs://nope/photos/", settings))
     with pytest.raises(InvalidInputError, match="no such Cloud Storage bucket: gs://nope"):
-        list(gcs.list_prefix("gs://nope/photos", settings))
+        list(storage.list_prefix("gs://nope/photos", settings))
     with pytest.raises(InvalidInputError, match="no such Cloud Storage bucket: gs://nope"):
-        gcs.stat("gs://nope/a.jpg", settings)
+        storage.stat("gs://nope/a.jpg", settings)
 
 
 def test_empty_bucket_lists_nothing(fake_storage: FakeStorage) -> None:
     fake_storage.add_bucket("empty")
-    assert list(gcs.list_prefix("gs://empty", settings_for(fake_storage))) == []
+    assert list(storage.list_prefix("gs://empty", settings_for(fake_storage))) == []
 
 
 @pytest.mark.parametrize("uri", ["s3://b/x", "gs://", "gs:///x", "/local/path"])
 def test_bad_uris_fail_at_once(uri: str) -> None:
     with pytest.raises(InvalidInputError):
-        gcs.list_prefix(uri, Settings())  # no iteration needed
+        storage.list_prefix(uri, Settings())  # no iteration needed
     with pytest.raises(InvalidInputError):
-        gcs.stat(uri, Settings())
+        storage.stat(uri, Settings())
 
 
 def test_stat_of_a_folder_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="folder"):
-        gcs.stat("gs://b/photos/", Settings())
+        storage.stat("gs://b/photos/", Settings())
 
 
 def test_dead_endpoint_fails_fast() -> None:
@@ -202,23 +202,25 @@ def test_dead_endpoint_fails_fast() -> None:
     # the port is closed now: every connection is refused
     start = time.monotonic()
     with pytest.raises(BackendUnavailableError, match="cannot reach Cloud Storage") as info:
-        list(gcs.list_prefix(f"gs://{BUCKET}/", settings))
+        list(storage.list_prefix(f"gs://{BUCKET}/", settings))
     assert time.monotonic() - start < 10
     assert "Connection refused" in str(info.value)
     assert info.value.hint and "running" in info.value.hint
     with pytest.raises(BackendUnavailableError):
-        gcs.stat(f"gs://{BUCKET}/a.jpg", settings)
+        storage.stat(f"gs://{BUCKET}/a.jpg", settings)
 
 
 def test_retries_stay_within_30_seconds() -> None:
-    bound = gcs.MAX_RETRY_SECONDS + max(gcs.CONNECT_TIMEOUT, gcs.READ_TIMEOUT)
+    bound = storage.MAX_RETRY_SECONDS + max(storage.CONNECT_TIMEOUT, storage.READ_TIMEOUT)
     assert bound <= 30  # the longest a last attempt can start, plus its own timeout
 
 
 def test_transient_errors_are_retried(fake_storage: FakeStorage) -> None:
     fake_storage.add(BUCKET, "a.jpg", b"x")
     fake_storage.fail(503, times=2)
-    found = gcs.stat(f"gs://{BUCKET}/a.jpg", settings_for(fake_storage, google_retry_initial=0.01))
+    found = storage.stat(
+        f"gs://{BUCKET}/a.jpg", settings_for(fake_storage, google_retry_initial=0.01)
+    )
     assert found.size == 1
     assert len(fake_storage.requests) == 3
 
@@ -226,9 +228,10 @@ def test_transient_errors_are_retried(fake_storage: FakeStorage) -> None:
 def test_permission_denied(fake_storage: FakeStorage) -> None:
     fake_storage.add(BUCKET, "a.jpg", b"x")
     fake_storage.fail(403, "caller does not have storage.objects.list access")
-    with pytest.raises(BackendUnavailableError, match="permission denied") as info:
-        list(gcs.list_prefix(f"gs://{BUCKET}/", settings_for(fake_storage)))
+    with pytest.raises(BackendUnavailableError, match="PERMISSION_DENIED") as info:
+        list(storage.list_prefix(f"gs://{BUCKET}/", settings_for(fake_storage)))
     assert "storage.objects.list" in str(info.value)
+    assert "storage/v1" not in str(info.value)  # Google's message, not the request line
     assert info.value.hint and "roles/storage.objectViewer" in info.value.hint
     assert not isinstance(info.value.__cause__, BackendUnavailableError)  # Google's is kept
 
@@ -237,8 +240,38 @@ def test_quota(fake_storage: FakeStorage) -> None:
     fake_storage.add_bucket(BUCKET)
     fake_storage.fail(429, times=1000)
     settings = settings_for(fake_storage, google_retry_timeout=0.3, google_retry_initial=0.01)
-    with pytest.raises(QuotaExceededError):
-        list(gcs.list_prefix(f"gs://{BUCKET}/", settings))
+    with pytest.raises(QuotaExceededError, match="gave up after retrying") as info:
+        list(storage.list_prefix(f"gs://{BUCKET}/", settings))
+    assert "storage/v1" not in str(info.value)
+
+
+def refused_credentials() -> list[Exception]:
+    from google.api_core.exceptions import Unauthorized
+    from google.auth.exceptions import RefreshError
+
+    return [
+        Unauthorized("GET http://x/storage/v1/b: bad", errors=[{"message": "Invalid Credentials"}]),
+        RefreshError("the token could not be refreshed"),
+    ]
+
+
+@pytest.mark.parametrize("refused", refused_credentials(), ids=["401", "refresh"])
+def test_refused_credentials_say_how_to_use_a_fake(
+    fake_storage: FakeStorage, refused: Exception
+) -> None:
+    error = storage._Storage(settings_for(fake_storage)).error(refused, "listing gs://b/")
+    assert isinstance(error, BackendUnavailableError)
+    assert "storage/v1" not in str(error)
+    assert error.hint and "SMARTML_GOOGLE_CREDENTIALS" in error.hint
+    assert "SMARTML_GOOGLE_STORAGE_ENDPOINT" in error.hint
+
+
+def test_a_401_from_the_server_is_refused_credentials(fake_storage: FakeStorage) -> None:
+    fake_storage.add_bucket(BUCKET)
+    fake_storage.fail(401, "Invalid Credentials")
+    with pytest.raises(BackendUnavailableError, match="credentials") as info:
+        list(storage.list_prefix(f"gs://{BUCKET}/", settings_for(fake_storage)))
+    assert info.value.hint and "SMARTML_GOOGLE_STORAGE_ENDPOINT" in info.value.hint
 
 
 def test_no_credentials_is_backend_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +279,7 @@ def test_no_credentials_is_backend_unavailable(monkeypatch: pytest.MonkeyPatch) 
     # a loopback google_endpoint (the ML APIs' fake) does not make Cloud Storage anonymous
     settings = Settings(google_endpoint="127.0.0.1:1")
     with pytest.raises(BackendUnavailableError) as info:
-        list(gcs.list_prefix("gs://b/p/", settings))
+        list(storage.list_prefix("gs://b/p/", settings))
     assert info.value.hint and "SMARTML_GOOGLE_CREDENTIALS" in info.value.hint
 
 
@@ -255,7 +288,7 @@ def test_storage_emulator_host_is_honored(
 ) -> None:
     fake_storage.add(BUCKET, "a.jpg", b"x")
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_storage.endpoint)
-    assert uris(gcs.list_prefix(f"gs://{BUCKET}/", Settings())) == [f"gs://{BUCKET}/a.jpg"]
+    assert uris(storage.list_prefix(f"gs://{BUCKET}/", Settings())) == [f"gs://{BUCKET}/a.jpg"]
 
 
 @pytest.mark.parametrize(
@@ -264,9 +297,13 @@ def test_storage_emulator_host_is_honored(
         (None, None, (None, False)),
         ("127.0.0.1:9000", None, ("http://127.0.0.1:9000", True)),
         ("http://localhost:9000/", None, ("http://localhost:9000", True)),
-        ("https://gcs.example.com", None, ("https://gcs.example.com", False)),
+        ("https://storage.example.com", None, ("https://storage.example.com", False)),
         (None, "http://gcs-emulator:4443", ("http://gcs-emulator:4443", True)),
-        ("https://gcs.example.com", "http://127.0.0.1:1", ("https://gcs.example.com", False)),
+        (
+            "https://storage.example.com",
+            "http://127.0.0.1:1",
+            ("https://storage.example.com", False),
+        ),
     ],
 )
 def test_endpoint_resolution(
@@ -277,13 +314,13 @@ def test_endpoint_resolution(
 ) -> None:
     if env is not None:
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", env)
-    assert gcs.storage_endpoint(Settings(google_storage_endpoint=configured)) == expected
+    assert storage.storage_endpoint(Settings(google_storage_endpoint=configured)) == expected
 
 
 def test_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "google.cloud.storage", None)
     with pytest.raises(BackendUnavailableError, match="google-cloud-storage") as info:
-        gcs.stat("gs://b/a.jpg", Settings())
+        storage.stat("gs://b/a.jpg", Settings())
     assert info.value.hint == 'pip install "smartml[google]"'
 
 
@@ -311,7 +348,8 @@ def test_fake_serves_downloads_to_the_real_client(fake_storage: FakeStorage) -> 
 
 def test_imports_stay_light() -> None:
     code = (
-        "import json, sys, smartml.batch.gcs, smartml.testing.storage, smartml.testing;"
+        "import json, sys, smartml.backends.google.storage, smartml.testing.storage;"
+        "import smartml.testing;"
         "smartml.testing.FakeStorage;"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('google.cloud'))))"
     )

@@ -7,14 +7,18 @@ import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
 
 pytest.importorskip("google.cloud.speech_v1")
 
+from google.cloud import speech_v1
+
 from smartml import BackendError, InvalidInputError, SmartML
 from smartml.backends.google import limits
+from smartml.catalogue import SPEECH_TRANSCRIBE
 from smartml.testing import FakeGoogle
 from smartml.testing.speech import pending_operation
 
@@ -85,23 +89,206 @@ def test_other_formats_name_googles_encoding(
         assert request.config.sample_rate_hertz == rate
 
 
-def test_options_reach_the_request(client: SmartML, fake_google: FakeGoogle) -> None:
-    t = client.speech.transcribe(
-        wav(2.0),
-        diarization=True,
-        min_speakers=2,
-        max_speakers=3,
-        alternatives=3,
-        alternative_languages=["de-DE", "fr-FR"],
-        punctuation=False,
-    )
-    config = fake_google.requests("Recognize")[0].config
-    assert config.diarization_config.enable_speaker_diarization
-    assert (config.diarization_config.min_speaker_count, config.max_alternatives) == (2, 3)
-    assert list(config.alternative_language_codes) == ["de-DE", "fr-FR"]
-    assert not config.enable_automatic_punctuation
+class Wire(NamedTuple):
+    """Options given to ``transcribe`` (of audio with ``channels``), and what the
+    ``RecognitionConfig`` on the wire must then hold (nested messages in part)."""
+
+    options: dict[str, Any]
+    config: dict[str, Any]
+    channels: int = 1
+
+
+WIRE = {
+    "defaults": Wire(
+        {},
+        {
+            "model": "",
+            "use_enhanced": False,
+            "speech_contexts": [],
+            "profanity_filter": False,
+            "alternative_language_codes": [],
+            "audio_channel_count": 0,
+            "enable_separate_recognition_per_channel": False,
+            "enable_word_time_offsets": True,
+            "enable_word_confidence": True,
+            "max_alternatives": 1,
+            "enable_automatic_punctuation": True,
+        },
+    ),
+    "language": Wire({"language": "fr_FR"}, {"language_code": "fr-FR"}),
+    "model": Wire({"model": "video"}, {"model": "video"}),
+    "use_enhanced": Wire({"use_enhanced": True}, {"use_enhanced": True}),
+    "speech_contexts": Wire(
+        {"speech_contexts": ["smartml", "Gemini", {"phrases": ["Vertex AI"], "boost": 12.5}]},
+        {
+            "speech_contexts": [
+                {"phrases": ["smartml", "Gemini"], "boost": 0.0},
+                {"phrases": ["Vertex AI"], "boost": 12.5},
+            ]
+        },
+    ),
+    "profanity_filter": Wire({"profanity_filter": True}, {"profanity_filter": True}),
+    "alternative_languages": Wire(
+        {"alternative_languages": ["de-DE", "pt_BR"]},
+        {"alternative_language_codes": ["de-DE", "pt-BR"]},
+    ),
+    "diarization": Wire(
+        {"diarization": True, "min_speakers": 2, "max_speakers": 3},
+        {
+            "diarization_config": {
+                "enable_speaker_diarization": True,
+                "min_speaker_count": 2,
+                "max_speaker_count": 3,
+            }
+        },
+    ),
+    "a speaker count alone": Wire(
+        {"max_speakers": 4},
+        {"diarization_config": {"enable_speaker_diarization": True, "max_speaker_count": 4}},
+    ),
+    "audio_channel_count": Wire(  # overrides the two channels read from the audio
+        {"audio_channel_count": 1}, {"audio_channel_count": 1}, channels=2
+    ),
+    "separate_channels": Wire(
+        {"separate_channels": True},
+        {"enable_separate_recognition_per_channel": True, "audio_channel_count": 2},
+        channels=2,
+    ),
+    "word_confidence": Wire({"word_confidence": False}, {"enable_word_confidence": False}),
+    "alternatives": Wire({"alternatives": 4}, {"max_alternatives": 4}),
+    "punctuation": Wire({"punctuation": False}, {"enable_automatic_punctuation": False}),
+}
+
+
+def holds(actual: Any, expected: Any) -> bool:
+    """``actual`` equals ``expected``, where a dict need only hold ``expected``'s keys."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            holds(actual.get(k), v) for k, v in expected.items()
+        )
+    return bool(actual == expected)
+
+
+def test_the_wire_table_covers_every_option_google_honours() -> None:
+    assert SPEECH_TRANSCRIBE.google is not None
+    covered = {name for wire in WIRE.values() for name in wire.options}
+    # timeout bounds the wait for an operation: test_failed_operation_and_timeout...
+    assert covered | {"timeout"} == set(SPEECH_TRANSCRIBE.google.options)
+
+
+@pytest.mark.parametrize("wire", WIRE.values(), ids=WIRE.keys())
+def test_every_option_lands_on_the_wire(
+    client: SmartML, fake_google: FakeGoogle, wire: Wire
+) -> None:
+    t = client.speech.transcribe(wav(2.0, channels=wire.channels), **wire.options)
+    (request,) = fake_google.requests("Recognize")
+    config = speech_v1.RecognitionConfig.to_dict(request.config, preserving_proto_field_name=True)
+    assert holds(config, wire.config), config
+    assert t.text and t.backend == "google"
+
+
+def test_diarization_and_alternatives_are_parsed(client: SmartML) -> None:
+    t = client.speech.transcribe(wav(2.0), diarization=True, alternatives=3)
     assert len(t.alternatives) == 3 and t.alternatives[0].text == t.text
     assert {w.speaker for w in t.words} == {1, 2}
+    assert {w.channel for w in t.words} == {None}
+
+
+def test_separate_channels_tag_each_word_with_its_channel(client: SmartML) -> None:
+    t = client.speech.transcribe(wav(2.0, channels=2), separate_channels=True)
+    assert [r.channel_tag for r in t.raw.results] == [1, 2]  # one result per channel
+    assert [w.channel for w in t.words] == [1, 2] * 4  # both channels, in time order
+    assert [w.word for w in t.words[::2]] == ["hello", "world", "hello", "world"]
+    assert t.text == "Hello world hello world. Hello world hello world."
+    assert all(0.0 <= w.start <= w.end <= 2.0 for w in t.words)
+
+
+def test_the_channel_count_of_flac_is_read_for_separate_channels(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    from smartml import codecs
+
+    mono = (0.1 * np.sin(np.arange(32000) / 5)).astype(np.float32)
+    data, _ = codecs.encode(np.stack([mono, mono], axis=1), 16000, "flac")
+    t = client.speech.transcribe(data, separate_channels=True)
+    config = fake_google.requests("Recognize")[0].config
+    assert (config.encoding.name, config.audio_channel_count) == ("FLAC", 2)
+    assert {w.channel for w in t.words} == {1, 2}
+
+
+def test_channels_results_are_joined_in_time_order(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    def result(channel: int, words: list[tuple[str, float]]) -> dict[str, Any]:
+        return {
+            "channel_tag": channel,
+            "result_end_time": {"seconds": int(words[-1][1]) + 1},
+            "alternatives": [
+                {
+                    "transcript": " ".join(word for word, _ in words),
+                    "confidence": 0.9,
+                    "words": [
+                        {"word": word, "start_time": {"nanos": int(at * 1e9)}} for word, at in words
+                    ],
+                }
+            ],
+        }
+
+    caller = result(1, [("fine", 0.6), ("thanks", 0.8)])
+    callee = result(2, [("hi", 0.1), ("there", 0.3)])
+    fake_google.respond("Recognize", {"results": [caller, callee]})
+    t = client.speech.transcribe(wav(1.0, channels=2), separate_channels=True)
+    assert t.text == "hi there fine thanks"
+    assert [(w.word, w.channel) for w in t.words] == [
+        ("hi", 2),
+        ("there", 2),
+        ("fine", 1),
+        ("thanks", 1),
+    ]
+
+
+def test_without_word_confidence_words_carry_none(client: SmartML) -> None:
+    t = client.speech.transcribe(wav(2.0), word_confidence=False)
+    assert t.words and all(w.confidence is None for w in t.words)
+    assert t.confidence == pytest.approx(0.92)  # the transcript's own is still given
+
+
+@pytest.mark.parametrize(
+    ("audio", "options", "said"),
+    [
+        (wav(1.0), {}, "the audio has 1 channel"),
+        (wav(1.0, channels=2), {"audio_channel_count": 1}, "audio_channel_count is 1"),
+        ("gs://bucket/call.wav", {}, "can't be read here"),
+    ],
+    ids=["mono", "one-channel-said", "gs-uri"],
+)
+def test_separate_channels_needs_several_channels(
+    client: SmartML, fake_google: FakeGoogle, audio: object, options: dict[str, Any], said: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="two or more channels") as info:
+        client.speech.transcribe(audio, separate_channels=True, **options)
+    assert said in str(info.value) and "audio_channel_count" in (info.value.hint or "")
+    assert fake_google.calls == []
+
+
+def test_separate_channels_of_a_gs_uri_takes_the_channel_count(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    t = client.speech.transcribe(
+        "gs://bucket/call.wav", separate_channels=True, audio_channel_count=2
+    )
+    config = fake_google.requests("LongRunningRecognize")[0].config
+    assert config.enable_separate_recognition_per_channel and config.audio_channel_count == 2
+    assert {w.channel for w in t.words} == {1, 2}
+
+
+def test_a_chain_moves_on_to_google_for_diarization(fake_google: FakeGoogle) -> None:
+    with SmartML(backend=["local", "google"], google_endpoint=fake_google.endpoint) as chain:
+        t = chain.speech.transcribe(wav(2.0), diarization=True)
+    assert t.backend == "google" and {w.speaker for w in t.words} == {1, 2}
+    (refused,) = t.attempts
+    assert (refused.backend, refused.error_type) == ("local", "UnsupportedOptionError")
+    assert "diarization" in refused.message
 
 
 def test_70_seconds_of_local_audio_without_uri_is_refused_before_sending(
@@ -179,6 +366,12 @@ def test_bad_options_are_refused(client: SmartML, fake_google: FakeGoogle) -> No
         client.speech.transcribe(wav(1.0), alternatives=0)
     with pytest.raises(InvalidInputError, match="timeout"):
         client.speech.transcribe(wav(1.0), timeout=-1)
+    with pytest.raises(InvalidInputError, match=r"min_speakers \(3\) is more than max_speakers"):
+        client.speech.transcribe(wav(1.0), min_speakers=3, max_speakers=2)
+    with pytest.raises(InvalidInputError, match="did you mean 'speech_contexts'") as unknown:
+        client.speech.transcribe(wav(1.0), speech_context=["smartml"])
+    hint = unknown.value.hint or ""
+    assert all(name in hint for name in SPEECH_TRANSCRIBE.option_names)
     assert fake_google.calls == []
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from smartml import SmartML, catalogue
 from smartml.backends.local.engine import Context, ModelCache
+from smartml.backends.local.models import file_sha256
 from smartml.backends.local.vision import _onnx
 from smartml.backends.local.vision.labels import (
     MODEL_FILE,
@@ -119,7 +120,7 @@ def test_vendored_files_match_manifest() -> None:
     for name, entry in manifest.items():
         path = _onnx.DATA / name
         assert path.stat().st_size == entry["size"]
-        assert _onnx.file_sha256(path) == entry["sha256"]
+        assert file_sha256(path) == entry["sha256"]
         assert entry["license"] and entry["source"]
     total = sum(entry["size"] for entry in manifest.values())
     assert total < 50_000_000  # "tens of MB" in all

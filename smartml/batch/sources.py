@@ -205,13 +205,13 @@ def _json_row(path: Path, number: int, text: str) -> dict[str, object]:
 
 
 def _gcs(uri: str, settings: Settings, ignored: list[str]) -> Iterator[Item]:
-    from smartml.batch import gcs
+    from smartml.backends.google import storage
 
     if kind_of(uri) is not None and not uri.endswith("/"):
-        obj = gcs.stat(uri, settings)
+        obj = storage.stat(uri, settings)
         yield Item(id=uri, source=uri, kind=kind_of(uri) or Kind.IMAGE, fingerprint=obj.fingerprint)
         return
-    for obj in gcs.list_prefix(uri, settings):
+    for obj in storage.list_prefix(uri, settings):
         kind = kind_of(obj.uri)
         if kind is None:
             ignored.append(obj.uri)

@@ -15,6 +15,9 @@ class WordInfo(Model):
     end: float = Field(ge=0.0)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     speaker: int | None = Field(default=None, description="Speaker tag, with diarization")
+    channel: int | None = Field(
+        default=None, description="Audio channel (1..n), with separate recognition per channel"
+    )
 
 
 class SpeakerTurn(Model):

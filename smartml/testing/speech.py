@@ -4,10 +4,14 @@ Nothing here is a real model. The default answer says "hello world" over and ove
 words a second spread over the audio's duration (read from a WAV header, or decoded with
 soundfile; a ``gs://`` URI, which the fake can't read, counts as :data:`URI_SECONDS`):
 
-- ``Recognize``: one result with the words, their times and confidences, the requested
-  language, and ``max_alternatives`` hypotheses; with diarization the words alternate
-  speakers 1 and 2 every two words, repeated with their tags in one last result as
-  Google does.
+- ``Recognize``: one result with the words, their times and confidences (none with
+  ``enable_word_confidence`` off), the requested language, and ``max_alternatives``
+  hypotheses; with diarization the words alternate speakers 1 and 2 every two words,
+  repeated with their tags in one last result as Google does. With
+  ``enable_separate_recognition_per_channel`` and ``audio_channel_count`` > 1 every
+  channel gets that answer, its results tagged ``channel_tag`` 1..n, and each channel is
+  billed. Other options (model, phrase hints, profanity filter...) change nothing: the
+  fake's words have nothing to adapt or mask.
 - ``LongRunningRecognize``: an ``Operation`` not yet done; the first ``GetOperation``
   poll finds it done with the response packed in ``Any`` (the async client's ``result()``
   can't poll faster than 1 s, so the fake never makes it wait).
@@ -80,7 +84,23 @@ def _duration(seconds: float) -> dict[str, int]:
 
 
 def transcript(config: Any, seconds: float) -> sv1.RecognizeResponse:
-    """The default answer for ``seconds`` of audio under ``config``."""
+    """The default answer for ``seconds`` of audio under ``config``: one channel's, or
+    one per channel with separate recognition."""
+    channels = _channels(config)
+    results = channel_results(config, seconds)
+    if channels > 1:
+        results = [{**r, "channel_tag": c} for c in range(1, channels + 1) for r in results]
+    return sv1.RecognizeResponse(results=results, total_billed_time=_duration(seconds * channels))
+
+
+def _channels(config: Any) -> int:
+    """How many channels are recognized, each on its own (1: only the first is)."""
+    separate = config.enable_separate_recognition_per_channel
+    return max(1, int(config.audio_channel_count)) if separate else 1
+
+
+def channel_results(config: Any, seconds: float) -> list[dict[str, Any]]:
+    """The results for one channel of ``seconds`` of audio under ``config``."""
     count = max(2, int(seconds * WORDS_PER_SECOND)) if seconds > 0.2 else 0
     slot = seconds / count if count else 0.0
     diarize = bool(config.diarization_config.enable_speaker_diarization)
@@ -89,7 +109,7 @@ def transcript(config: Any, seconds: float) -> sv1.RecognizeResponse:
             "word": WORDS[i % 2],
             "start_time": _duration(i * slot),
             "end_time": _duration(i * slot + 0.8 * slot),
-            "confidence": 0.9,
+            **({"confidence": 0.9} if config.enable_word_confidence else {}),
         }
         for i in range(count)
     ]
@@ -119,7 +139,7 @@ def transcript(config: Any, seconds: float) -> sv1.RecognizeResponse:
                 "result_end_time": end,
             }
         )
-    return sv1.RecognizeResponse(results=results, total_billed_time=_duration(seconds))
+    return results
 
 
 def recognize(request: Any) -> sv1.RecognizeResponse:

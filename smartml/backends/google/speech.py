@@ -6,23 +6,27 @@ Inline audio up to a minute (and 10 MB, :mod:`~smartml.backends.google.limits`) 
 audio with no URI is refused before anything is sent, saying what to do.
 
 The encoding is read from the audio: WAV and FLAC headers are left for Google to read
-(sample rate and channels are still sent for WAV); MP3 and OGG Opus name Google's enum
-and their sample rate; formats Google doesn't take (OGG Vorbis, ...) are decoded and
-sent as FLAC when ``soundfile`` is installed.
+(the sample rate is still sent for WAV); MP3 and OGG Opus name Google's enum and their
+sample rate; formats Google doesn't take (OGG Vorbis, ...) are decoded and sent as FLAC
+when ``soundfile`` is installed. The channel count is sent for audio of several channels
+(WAV, FLAC, Opus), or as ``audio_channel_count`` says.
 
-Options (``client.speech.transcribe(audio, **options)``): ``diarization`` (bool),
-``min_speakers``/``max_speakers``, ``alternatives`` (int, Google's max_alternatives),
-``alternative_languages`` (list of BCP-47 codes), ``punctuation`` (default True),
-``timeout`` (seconds to wait for a long-running operation). Word time offsets and word
-confidence are always asked for. Other options are ignored (they may be meant for
-another backend of a chain).
+Every option Google honours (``catalogue.SPEECH_TRANSCRIBE.google.options``, checked and
+normalized by the namespace) lands in ``RecognitionConfig``: ``model``, ``use_enhanced``,
+``speech_contexts``, ``profanity_filter``, ``alternative_languages``, ``diarization``
+with ``min_speakers``/``max_speakers`` (a speaker count alone turns diarization on),
+``audio_channel_count``, ``separate_channels`` (needs more than one channel),
+``word_confidence``, ``alternatives``, ``punctuation``; ``timeout`` bounds the wait for
+a long-running operation. Word time offsets are always asked for. Each word carries its
+speaker (with diarization) and its channel (with separate channels, whose results are
+joined in time order).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from smartml.backends.base import Handler
@@ -30,6 +34,7 @@ from smartml.backends.google import limits
 from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.retry import BACKEND, is_google_error, to_smartml_error
 from smartml.backends.tasks import Task, TranscribeTask
+from smartml.catalogue import SPEECH_TRANSCRIBE, PhraseHint
 from smartml.errors import BackendTimeoutError, InvalidInputError, SmartMLError
 from smartml.inputs import Audio
 from smartml.results.speech import Alternative, Transcript, WordInfo
@@ -69,47 +74,46 @@ class AudioSpec:
     duration: float | None = None
 
 
+def _default(name: str) -> Any:
+    """The catalogue's default for the ``speech.transcribe`` option ``name``."""
+    option = SPEECH_TRANSCRIBE.option(name)
+    if option is None:  # pragma: no cover - a typo here, caught by any test
+        raise KeyError(name)
+    return option.default
+
+
 @dataclass(frozen=True)
 class Options:
-    diarization: bool = False
-    min_speakers: int | None = None
-    max_speakers: int | None = None
-    alternatives: int = 1
-    alternative_languages: tuple[str, ...] = ()
-    punctuation: bool = True
-    timeout: float | None = None
+    """The options Google honours (all but ``language``, a task field), over the
+    catalogue's defaults."""
+
+    model: str | None = _default("model")
+    use_enhanced: bool = _default("use_enhanced")
+    speech_contexts: tuple[PhraseHint, ...] = _default("speech_contexts")
+    profanity_filter: bool = _default("profanity_filter")
+    alternative_languages: tuple[str, ...] = _default("alternative_languages")
+    diarization: bool = _default("diarization")
+    min_speakers: int | None = _default("min_speakers")
+    max_speakers: int | None = _default("max_speakers")
+    audio_channel_count: int | None = _default("audio_channel_count")
+    separate_channels: bool = _default("separate_channels")
+    word_confidence: bool = _default("word_confidence")
+    alternatives: int = _default("alternatives")
+    punctuation: bool = _default("punctuation")
+    timeout: float | None = _default("timeout")
 
     @classmethod
-    def of(cls, options: dict[str, object]) -> Options:
-        def count(name: str, low: int, high: int) -> int | None:
-            value = options.get(name)
-            if value is None:
-                return None
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidInputError(f"{name} must be an integer in [{low}, {high}]: {value!r}")
-            return value
+    def of(cls, options: Mapping[str, object]) -> Options:
+        """A task's options, already checked and normalized by the namespace."""
+        given: dict[str, Any] = {
+            f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None
+        }
+        return cls(**given)
 
-        languages = options.get("alternative_languages") or ()
-        if isinstance(languages, str):
-            languages = (languages,)
-        if not isinstance(languages, Sequence) or not all(isinstance(x, str) for x in languages):
-            raise InvalidInputError("alternative_languages must be a list of language codes")
-        if len(languages) > 3:
-            raise InvalidInputError("Google takes at most 3 alternative_languages")
-        timeout = options.get("timeout")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            raise InvalidInputError(f"timeout must be a positive number of seconds: {timeout!r}")
-        return cls(
-            diarization=bool(options.get("diarization", False)),
-            min_speakers=count("min_speakers", 1, 6),
-            max_speakers=count("max_speakers", 1, 6),
-            alternatives=count("alternatives", 1, 30) or 1,
-            alternative_languages=tuple(str(x) for x in languages),
-            punctuation=bool(options.get("punctuation", True)),
-            timeout=float(timeout) if timeout is not None else None,
-        )
+    @property
+    def diarized(self) -> bool:
+        """Speakers asked for: by ``diarization``, or by a speaker count."""
+        return self.diarization or self.min_speakers is not None or self.max_speakers is not None
 
 
 class SpeechApi:
@@ -129,7 +133,7 @@ class SpeechApi:
             operation = await self._call(API, "long_running_recognize", request)
             response = await wait_for_operation(operation, options.timeout)
         return parse_response(
-            response, diarized=options.diarization, language=task.language, duration=audio.duration
+            response, diarized=options.diarized, language=task.language, duration=audio.duration
         )
 
 
@@ -148,14 +152,14 @@ def audio_spec(audio: Audio) -> AudioSpec:
         f"audio {audio.source}", len(data), limits.SPEECH_SYNC_BYTES, hint=limits.SPEECH_LONG_HINT
     )
     probed = _probe(data, audio.source)
-    duration = probed[0] if probed else None
+    duration, channels = (probed[0], probed[2]) if probed else (None, None)
     limits.check_speech_inline(audio.source, len(data), duration)
-    if fmt == "flac":  # Google reads the rate and channels from the FLAC header
-        return AudioSpec(data, None, "FLAC", duration=duration)
+    if fmt == "flac":  # Google reads the rate from the FLAC header
+        return AudioSpec(data, None, "FLAC", channels=channels, duration=duration)
     if fmt == "mp3":
         return AudioSpec(data, None, "MP3", probed[1] if probed else None, duration=duration)
     if fmt == "ogg" and b"OpusHead" in data[:512]:
-        return AudioSpec(data, None, "OGG_OPUS", _opus_rate(data), duration=duration)
+        return AudioSpec(data, None, "OGG_OPUS", _opus_rate(data), channels, duration)
     if fmt == "webm":
         return AudioSpec(data, None, "WEBM_OPUS", 48000, duration=duration)
     if fmt == "wav":  # a WAV that isn't PCM: Google reads its header where it can
@@ -194,34 +198,77 @@ def _as_flac(audio: Audio) -> AudioSpec:
             hint="send WAV, FLAC, MP3 or OGG Opus",
         ) from exc
     duration = len(samples) / rate if rate else 0.0
+    channels = 1 if samples.ndim == 1 else int(samples.shape[1])
     flac, rate = codecs.encode(samples, rate, "flac")
     limits.check_speech_inline(audio.source, len(flac), duration)
-    return AudioSpec(flac, None, "FLAC", duration=duration)
+    return AudioSpec(flac, None, "FLAC", channels=channels, duration=duration)
 
 
 def recognition_config(audio: AudioSpec, language: str | None, options: Options) -> dict[str, Any]:
+    """Google's ``RecognitionConfig`` for ``audio`` under ``options``."""
     config: dict[str, Any] = {
         "encoding": audio.encoding,
         "language_code": language or DEFAULT_LANGUAGE,
         "enable_word_time_offsets": True,
-        "enable_word_confidence": True,
+        "enable_word_confidence": options.word_confidence,
         "enable_automatic_punctuation": options.punctuation,
         "max_alternatives": options.alternatives,
+        "profanity_filter": options.profanity_filter,
+        "use_enhanced": options.use_enhanced,
+        "enable_separate_recognition_per_channel": options.separate_channels,
     }
-    if audio.sample_rate:
-        config["sample_rate_hertz"] = audio.sample_rate
-    if audio.channels and audio.channels > 1:
-        config["audio_channel_count"] = audio.channels
-    if options.alternative_languages:
-        config["alternative_language_codes"] = list(options.alternative_languages)
-    if options.diarization:
-        diarization: dict[str, Any] = {"enable_speaker_diarization": True}
-        if options.min_speakers is not None:
-            diarization["min_speaker_count"] = options.min_speakers
-        if options.max_speakers is not None:
-            diarization["max_speaker_count"] = options.max_speakers
-        config["diarization_config"] = diarization
+    optional = {
+        "sample_rate_hertz": audio.sample_rate,
+        "audio_channel_count": channel_count(audio, options),
+        "model": options.model,
+        "alternative_language_codes": list(options.alternative_languages),
+        "speech_contexts": [speech_context(hint) for hint in options.speech_contexts],
+        "diarization_config": diarization_config(options),
+    }
+    config.update({name: value for name, value in optional.items() if value})
     return config
+
+
+def channel_count(audio: AudioSpec, options: Options) -> int | None:
+    """The channels to tell Google of: ``audio_channel_count``, else the audio's when it
+    has several. Separate recognition per channel needs more than one."""
+    channels = options.audio_channel_count
+    if channels is None and audio.channels and audio.channels > 1:
+        channels = audio.channels
+    if options.separate_channels and (channels or 0) < 2:
+        if options.audio_channel_count is not None:
+            found = f"audio_channel_count is {channels}"
+        elif audio.channels:
+            found = f"the audio has {audio.channels} channel"
+        else:
+            found = "the audio's channel count can't be read here"
+        raise InvalidInputError(
+            f"separate_channels=True needs audio of two or more channels, but {found}",
+            hint="pass audio_channel_count=N (2-8) for multi-channel audio such as a gs:// URI",
+        )
+    return channels
+
+
+def speech_context(hint: PhraseHint) -> dict[str, Any]:
+    """A phrase hint as Google's ``SpeechContext`` (boost only where one is set)."""
+    context: dict[str, Any] = {"phrases": list(hint.phrases)}
+    if hint.boost > 0:
+        context["boost"] = hint.boost
+    return context
+
+
+def diarization_config(options: Options) -> dict[str, Any] | None:
+    """Google's ``SpeakerDiarizationConfig``, or None without diarization."""
+    if not options.diarized:
+        return None
+    low, high = options.min_speakers, options.max_speakers
+    if low is not None and high is not None and low > high:
+        raise InvalidInputError(f"min_speakers ({low}) is more than max_speakers ({high})")
+    counts = {"min_speaker_count": low, "max_speaker_count": high}
+    return {
+        "enable_speaker_diarization": True,
+        **{name: count for name, count in counts.items() if count is not None},
+    }
 
 
 async def wait_for_operation(operation: Any, timeout: float | None) -> Any:
@@ -273,7 +320,9 @@ def parse_response(
     """A Recognize/LongRunningRecognize response as a :class:`Transcript`.
 
     With diarization Google repeats every word, with its speaker tag, in one last
-    result: words are then taken from that result and text from the others.
+    result: words are then taken from that result and text from the others. With
+    separate channels each channel has its own results (``channel_tag``): they are
+    joined in time order, and each word carries its channel.
     """
     results = [r for r in response.results if r.alternatives]
     text_results, word_results = results, results
@@ -283,41 +332,13 @@ def parse_response(
         and any(w.speaker_tag for w in results[-1].alternatives[0].words)
     ):
         text_results, word_results = results[:-1], results[-1:]
+    words = [word for r in word_results for word in _words(r)]
+    if len({r.channel_tag for r in results}) > 1:  # separate channels: in time order
+        text_results = sorted(text_results, key=lambda r: (_start(r), r.channel_tag))
+        words.sort(key=lambda w: (w.start, w.channel or 0))
     best = [r.alternatives[0] for r in text_results]
     text = " ".join(a.transcript.strip() for a in best if a.transcript.strip())
     confidences = [c for c in (_confidence(a.confidence) for a in best) if c is not None]
-    words = [
-        WordInfo(
-            word=w.word,
-            start=seconds(w.start_time),
-            end=max(seconds(w.start_time), seconds(w.end_time)),
-            confidence=_confidence(w.confidence),
-            speaker=int(w.speaker_tag) or None,
-        )
-        for r in word_results
-        for w in r.alternatives[0].words
-    ]
-    most = max((len(r.alternatives) for r in text_results), default=0)
-    alternatives = (
-        [
-            Alternative(
-                text=" ".join(
-                    r.alternatives[min(i, len(r.alternatives) - 1)].transcript.strip()
-                    for r in text_results
-                ).strip(),
-                confidence=_confidence(
-                    sum(
-                        r.alternatives[min(i, len(r.alternatives) - 1)].confidence
-                        for r in text_results
-                    )
-                    / len(text_results)
-                ),
-            )
-            for i in range(most)
-        ]
-        if most > 1
-        else []
-    )
     end = max((seconds(r.result_end_time) for r in results), default=0.0)
     detected = next((r.language_code for r in results if r.language_code), "")
     return Transcript(
@@ -325,8 +346,45 @@ def parse_response(
         confidence=round(sum(confidences) / len(confidences), 6) if confidences else None,
         language=bcp47(detected) or language or "",
         words=words,
-        alternatives=alternatives,
+        alternatives=_alternatives(text_results),
         duration=duration if duration is not None else (end or None),
         model=API.name,
         raw=response,
     )
+
+
+def _start(result: Any) -> float:
+    """When a result begins: its first word's start, else its end (Google gives no start)."""
+    words = result.alternatives[0].words
+    return seconds(words[0].start_time) if words else seconds(result.result_end_time)
+
+
+def _words(result: Any) -> list[WordInfo]:
+    """The words of a result's best hypothesis, with their speaker and channel."""
+    return [
+        WordInfo(
+            word=w.word,
+            start=seconds(w.start_time),
+            end=max(seconds(w.start_time), seconds(w.end_time)),
+            confidence=_confidence(w.confidence),
+            speaker=int(w.speaker_tag) or None,
+            channel=int(result.channel_tag) or None,
+        )
+        for w in result.alternatives[0].words
+    ]
+
+
+def _alternatives(results: list[Any]) -> list[Alternative]:
+    """The i-th hypotheses of every result joined (a result with fewer repeats its
+    last), when Google gave more than one."""
+    most = max((len(r.alternatives) for r in results), default=0)
+    if most < 2:
+        return []
+    ith = [[r.alternatives[min(i, len(r.alternatives) - 1)] for r in results] for i in range(most)]
+    return [
+        Alternative(
+            text=" ".join(a.transcript.strip() for a in hypotheses).strip(),
+            confidence=_confidence(sum(a.confidence for a in hypotheses) / len(hypotheses)),
+        )
+        for hypotheses in ith
+    ]

@@ -1,12 +1,15 @@
 """Where local models come from, and whether they may be loaded.
 
-Three jobs, kept apart from any one task:
+Four jobs, kept apart from any one task:
 
 * **packages**: :func:`missing` / :func:`require` say which engine package is absent and
   what to install (``pip install "smartml[local]"`` or ``"smartml[hf]"``), without
   importing anything heavy;
-* **bundled models**: :func:`bundled_path` locates the weights that ship inside a wheel
-  and checks them against ``bundled.json`` (size and sha256, pinned per version);
+* **bundled models**: :func:`verify_bundled` checks the weights that ship inside a wheel
+  against ``bundled.json`` (size and sha256, pinned per version);
+* **vendored models**: :func:`vendored_file` checks a file vendored in smartml against
+  its folder's ``manifest.json`` (written by ``scripts/build_*_models.py``); both go
+  through :func:`verify_file`, the one integrity check (each file hashed once per process);
 * **configured models**: :func:`resolve` turns ``Settings.models[task]`` (a Hugging Face
   hub id or a directory) into a :class:`ModelRef`, refusing pickled weights and, when
   smartml is offline, anything that is not already on this machine.
@@ -87,22 +90,9 @@ def _manifest() -> dict[str, Any]:
     return data
 
 
-_verified: set[tuple[str, int, int]] = set()
-_verify_lock = threading.Lock()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_bundled(name: str, root: Path) -> None:
     """Check the files of bundled model ``name`` under ``root`` against ``bundled.json``.
 
-    The sha256 of each file is computed once per process (memoized on size and mtime).
     A distribution of another version than the pinned one is refused: its files were
     never checked.
     """
@@ -119,26 +109,77 @@ def verify_bundled(name: str, root: Path) -> None:
             hint=reinstall,
         )
     for rel, expected in entry["files"].items():
-        path = root / rel
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise unavailable(f"{name}: bundled file {rel} is missing", hint=reinstall) from exc
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        with _verify_lock:
-            if key in _verified:
-                continue
-        if stat.st_size != expected["size"] or _sha256(path) != expected["sha256"]:
-            raise unavailable(
-                f"{name}: bundled file {rel} failed its integrity check", hint=reinstall
-            )
-        with _verify_lock:
-            _verified.add(key)
+        what = f"{name}: bundled file {rel}"
+        verify_file(root / rel, expected["size"], expected["sha256"], hint=reinstall, what=what)
 
 
 def bundled_version(name: str) -> str:
     """The pinned version of the distribution that carries bundled model ``name``."""
     return str(_manifest()[name]["version"])
+
+
+# ---- vendored models (in smartml itself, listed in a folder's manifest.json) ----------
+
+
+@cache
+def _listing(manifest: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(manifest.read_text("utf-8"))
+    return data
+
+
+def vendored_file(data: Path, name: str, *, hint: str) -> Path:
+    """The path of file ``name`` vendored in ``data``, checked against the size and sha256
+    that ``data/manifest.json`` lists for it; ``hint`` says how to rebuild the files."""
+    manifest = data / "manifest.json"
+    try:
+        entry = _listing(manifest).get(name)
+    except (OSError, ValueError) as exc:
+        raise unavailable(f"the model manifest {manifest} is unreadable", hint) from exc
+    if entry is None:
+        raise unavailable(f"{name} is not listed in {manifest}", hint)
+    return verify_file(data / name, int(entry["size"]), str(entry["sha256"]), hint=hint)
+
+
+# ---- integrity: one check for every model file smartml pins ---------------------------
+
+#: (path, size, mtime, sha256) of the files already verified in this process.
+_verified: set[tuple[str, int, int, str]] = set()
+_verify_lock = threading.Lock()
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of the file at ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, size: int, sha256: str, *, hint: str, what: str | None = None) -> Path:
+    """``path`` if it has ``size`` bytes and this sha256, else :func:`unavailable` naming
+    ``what`` (default: the path) with ``hint`` (how to reinstall or rebuild it).
+
+    Thread-safe; a file is hashed once per process for each (path, size, mtime, sha256).
+    """
+    what = what or f"the model file {path}"
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise unavailable(f"{what} is missing", hint) from exc
+    key = (str(path), stat.st_size, stat.st_mtime_ns, sha256)
+    with _verify_lock:
+        if key in _verified:
+            return path
+    if stat.st_size != size or file_sha256(path) != sha256:
+        raise unavailable(
+            f"{what} failed its integrity check (size or sha256 differs from the manifest): "
+            "it may be corrupt or tampered with, so smartml refuses it",
+            hint,
+        )
+    with _verify_lock:
+        _verified.add(key)
+    return path
 
 
 # ---- configured models (Hugging Face hub ids or directories) --------------------------

@@ -18,14 +18,12 @@ wheels by ``scripts/build_face_models.py``) and checked against
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from smartml.backends.local.engine import Engine, Loaded, TaskEngines
-from smartml.backends.local.models import Requirement, unavailable
+from smartml.backends.local.models import Requirement, vendored_file
 from smartml.backends.tasks import FacesTask
 from smartml.results import FacesResult
 
@@ -54,23 +52,9 @@ class Frame:
     max_results: int
 
 
-@cache
-def _manifest(data: Path) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = json.loads((data / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise unavailable(f"the face model manifest in {data} is unreadable", REBUILD) from exc
-    return loaded
-
-
 def vendored(name: str, data: Path = DATA) -> Path:
     """The path of vendored face model ``name``, after checking its size and sha256."""
-    from smartml.backends.local.vision._onnx import verify_file
-
-    entry = _manifest(data).get(name)
-    if entry is None:
-        raise unavailable(f"{name} is not listed in {data / 'manifest.json'}", REBUILD)
-    return verify_file(data / name, int(entry["size"]), str(entry["sha256"]), hint=REBUILD)
+    return vendored_file(data, name, hint=REBUILD)
 
 
 class MediaPipeFaces(Engine[FacesTask, "FaceModels", Frame, "list[FoundFace]", FacesResult]):

@@ -1,36 +1,39 @@
 """Objects under a ``gs://bucket/prefix``, listed with the official ``google-cloud-storage``.
 
-Only metadata is read here (names, sizes, hashes): the Google backend reads ``gs://``
-URIs itself. Credentials are smartml's (``resolve_auth``), except for a Cloud Storage
-endpoint on this machine (smartml's :class:`~smartml.testing.FakeStorage`, an emulator),
-which is used anonymously. The endpoint is ``settings.google_storage_endpoint``, else
-``$STORAGE_EMULATOR_HOST`` (always anonymous, as the client library treats it), else
-Google's.
+Only metadata is read here (names, sizes, hashes), for batch jobs: the Google backend
+reads ``gs://`` URIs itself. Credentials are smartml's (``resolve_auth``), except for a
+Cloud Storage endpoint on this machine (smartml's :class:`~smartml.testing.FakeStorage`,
+an emulator), which is used anonymously. The endpoint is
+``settings.google_storage_endpoint``, else ``$STORAGE_EMULATOR_HOST`` (always anonymous,
+as the client library treats it), else Google's.
 
 Every request is bounded: 5 s to connect, 15 s to read, and retries of transient
-failures for at most ``min(google_retry_timeout, 15)`` s: a refused connection fails in
-about 15 s, an endpoint that never answers in 30 s at most. Failures are smartml errors:
-:class:`InvalidInputError` for a bad URI or a missing bucket or object,
-:class:`BackendUnavailableError` for credentials, permissions and the network.
+failures (the client's own, on smartml's :class:`RetryPolicy`) for at most
+``min(google_retry_timeout, 15)`` s: a refused connection fails in about 15 s, an
+endpoint that never answers in 30 s at most. Failures are smartml errors, Google's
+mapped by :func:`~smartml.backends.google.retry.to_smartml_error` as for every Google
+call, with what is particular to Cloud Storage added here: :class:`InvalidInputError`
+for a bad URI or a missing bucket or object, :class:`BackendUnavailableError` for
+credentials, permissions and the network (with hints that name Cloud Storage).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from smartml.backends.google.retry import RetryPolicy, status_name, to_smartml_error
 from smartml.errors import (
-    BackendError,
     BackendTimeoutError,
     BackendUnavailableError,
     InvalidInputError,
-    QuotaExceededError,
     SmartMLError,
 )
 from smartml.settings import Settings
@@ -46,6 +49,10 @@ LIST_FIELDS = "items(name,size,md5Hash,crc32c,generation,contentType),nextPageTo
 ENDPOINT_HINT = (
     "to use an emulator or smartml.testing.FakeStorage, set SMARTML_GOOGLE_STORAGE_ENDPOINT="
     "http://127.0.0.1:PORT (google_storage_endpoint=...) or STORAGE_EMULATOR_HOST"
+)
+PERMISSION_HINT = (
+    "give the account a role that may list and read the objects "
+    "(e.g. roles/storage.objectViewer on the bucket), or check the URI"
 )
 
 
@@ -142,10 +149,13 @@ class _Storage:
                 f"listing gs:// URIs needs google-cloud-storage ({exc.name} is missing)",
                 hint=INSTALL_HINT,
             ) from exc
-        self.retry_seconds = min(settings.google_retry_timeout, MAX_RETRY_SECONDS)
+        policy = RetryPolicy.from_settings(settings)
+        self.policy = replace(policy, timeout=min(policy.timeout, MAX_RETRY_SECONDS))
         self.retry: Any = DEFAULT_RETRY.with_delay(
-            initial=settings.google_retry_initial, maximum=settings.google_retry_maximum
-        ).with_timeout(self.retry_seconds)
+            initial=self.policy.initial,
+            maximum=self.policy.maximum,
+            multiplier=self.policy.multiplier,
+        ).with_timeout(self.policy.timeout)
         self.timeout = (CONNECT_TIMEOUT, READ_TIMEOUT)
         options = {"api_endpoint": self.endpoint} if self.endpoint else None
         try:
@@ -232,72 +242,53 @@ class _Storage:
                 yield _to_object(bucket, blob)
 
     def error(self, exc: BaseException, what: str, *, bucket: str | None = None) -> SmartMLError:
-        """The smartml error for a failure of the storage client (its cause stays ``exc``)."""
+        """The smartml error for a failure of the storage client (its cause stays ``exc``).
+
+        A missing bucket and the network are Cloud Storage's own cases; every other
+        Google error goes through :func:`to_smartml_error`, given Google's own message
+        (not the request line before it) and Cloud Storage's hints."""
         from google.api_core import exceptions as gexc
+
+        cause = exc.cause if isinstance(exc, gexc.RetryError) and exc.cause is not None else exc
+        gave_up = (
+            f" (gave up after retrying for {self.policy.timeout:g} s)" if cause is not exc else ""
+        )
+        if isinstance(cause, SmartMLError):
+            return cause
+        if isinstance(cause, gexc.NotFound) and bucket is not None:
+            return _no_bucket(bucket)
+        unreachable = self.unreachable(cause, what, gave_up)
+        if unreachable is not None:
+            return unreachable
+        error = to_smartml_error(_brief(cause), what=what, suffix=gave_up, policy=self.policy)
+        return _with_storage_hint(error, cause)
+
+    def unreachable(self, exc: BaseException, what: str, gave_up: str) -> SmartMLError | None:
+        """The error for a network failure (no answer, refused, no token), else None."""
         from google.auth import exceptions as auth_exc
 
-        gave_up = ""
-        if isinstance(exc, gexc.RetryError) and exc.cause is not None:
-            gave_up = f" (gave up after retrying for {self.retry_seconds:g} s)"
-            exc = exc.cause
-        if isinstance(exc, SmartMLError):
-            return exc
         where = self.endpoint or "storage.googleapis.com"
-        detail = _detail(exc)
-        if isinstance(exc, gexc.NotFound) and bucket is not None:
-            return _no_bucket(bucket)
-        if isinstance(exc, gexc.NotFound | gexc.BadRequest):
-            return InvalidInputError(f"{what}: {detail}")
-        if isinstance(
-            exc, gexc.Unauthorized | auth_exc.RefreshError | auth_exc.DefaultCredentialsError
-        ):
-            from smartml.backends.google.credentials import CREDENTIALS_HINT
-
-            return BackendUnavailableError(
-                BACKEND,
-                f"{what}: Cloud Storage refused the credentials ({detail})",
-                hint=f"{CREDENTIALS_HINT}; {ENDPOINT_HINT}",
-            )
-        if isinstance(exc, gexc.Forbidden):
-            return BackendUnavailableError(
-                BACKEND,
-                f"{what}: permission denied ({detail})",
-                hint=(
-                    "give the account a role that may list and read the objects "
-                    "(e.g. roles/storage.objectViewer on the bucket), or check the URI"
-                ),
-            )
-        if isinstance(exc, gexc.TooManyRequests):
-            return QuotaExceededError(BACKEND, f"{what}: {detail}{gave_up}")
-        if isinstance(exc, gexc.GoogleAPICallError):
-            code = exc.code if isinstance(exc.code, int) else 0
-            return BackendError(
-                BACKEND, f"{what}: {detail}{gave_up}", retryable=code >= 500 or code == 408
-            )
         if _is_read_timeout(exc):
             return BackendTimeoutError(
-                BACKEND,
-                f"{what}: {where} did not answer in {READ_TIMEOUT:g} s{gave_up}",
+                BACKEND, f"{what}: {where} did not answer in {READ_TIMEOUT:g} s{gave_up}"
             )
         if isinstance(exc, auth_exc.TransportError):  # while fetching an access token
             return BackendUnavailableError(
                 BACKEND,
-                f"{what}: cannot reach Google's token service{gave_up} ({detail})",
+                f"{what}: cannot reach Google's token service{gave_up} ({_detail(exc)})",
                 hint="check the network connection",
             )
         if isinstance(exc, OSError):
             return BackendUnavailableError(
                 BACKEND,
-                f"{what}: cannot reach Cloud Storage at {where}{gave_up} ({detail})",
+                f"{what}: cannot reach Cloud Storage at {where}{gave_up} ({_detail(exc)})",
                 hint=(
                     f"is {where} running?"
                     if self.endpoint
                     else f"check the network connection; {ENDPOINT_HINT}"
                 ),
             )
-        if isinstance(exc, auth_exc.GoogleAuthError):
-            return BackendUnavailableError(BACKEND, f"{what}: {detail}")
-        return BackendError(BACKEND, f"{what}: {type(exc).__name__}: {detail}{gave_up}")
+        return None
 
 
 def storage_endpoint(settings: Settings) -> tuple[str | None, bool]:
@@ -335,6 +326,33 @@ def _hex(b64: str | None) -> str | None:
         return base64.b64decode(b64, validate=True).hex()
     except (binascii.Error, ValueError):
         return None
+
+
+def _brief(exc: BaseException) -> BaseException:
+    """``exc`` with Google's own message as its ``message``, without the request line and
+    URL that the storage client puts first (a copy: the cause keeps them)."""
+    detail = _detail(exc)
+    if getattr(exc, "message", detail) == detail:
+        return exc
+    brief = copy.copy(exc)
+    brief.message = detail  # type: ignore[attr-defined]
+    return brief
+
+
+def _with_storage_hint(error: SmartMLError, cause: BaseException) -> SmartMLError:
+    """``error`` with Cloud Storage's hint for refused credentials or a refused permission
+    (Google's ML APIs' hints would point at the wrong endpoint or the wrong role)."""
+    from google.auth import exceptions as auth_exc
+
+    if not isinstance(error, BackendUnavailableError):
+        return error
+    if status_name(cause) == "PERMISSION_DENIED":
+        hint = PERMISSION_HINT
+    elif status_name(cause) == "UNAUTHENTICATED" or isinstance(cause, auth_exc.GoogleAuthError):
+        hint = f"{error.hint}; {ENDPOINT_HINT}"
+    else:
+        return error
+    return BackendUnavailableError(BACKEND, error.reason, hint=hint)
 
 
 def _no_bucket(bucket: str) -> InvalidInputError:
