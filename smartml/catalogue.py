@@ -260,6 +260,12 @@ class Local:
     models_key: str
     options: tuple[str, ...] = ()
     configurable: str = ""  # what a configured model may be ("spaCy pipeline")
+    models_aliases: tuple[str, ...] = ()  # other keys that name the same model
+
+    @property
+    def models_keys(self) -> tuple[str, ...]:
+        """Every ``models={...}`` key of this engine, the main one first."""
+        return (self.models_key, *self.models_aliases)
 
 
 class Unit(str, enum.Enum):
@@ -830,6 +836,7 @@ SPEECH_TRANSCRIBE = Feature(
         "transcribe",
         (*_WHISPER, "beam_size", "temperature", "vad_filter", "initial_prompt", "hotwords"),
         "Hugging Face speech-recognition model",
+        models_aliases=("speech",),
     ),
     billing=Billing(Unit.MINUTE, 0.024, 1),
     default=True,
@@ -954,7 +961,12 @@ def of_media(kind: Kind) -> tuple[Feature, ...]:
 
 def models_keys() -> tuple[str, ...]:
     """Every key ``models={...}`` accepts."""
-    return tuple(sorted({f.local.models_key for f in FEATURES if f.local} | {"speech"}))
+    return tuple(sorted({key for f in FEATURES if f.local for key in f.local.models_keys}))
+
+
+def defaults(kind: Kind) -> tuple[str, ...]:
+    """The keys of the features a call or batch job asks of ``kind`` when none are named."""
+    return tuple(f.key for f in of_media(kind) if f.default)
 
 
 def pick(features: str | Iterable[str], among: Sequence[Feature]) -> tuple[Feature, ...]:

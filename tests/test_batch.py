@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from batch_samples import corrupt, images, photos, texts
+from conftest import FAST_RETRY
 from typer.testing import CliRunner
 
 from smartml import SmartML
@@ -26,8 +26,6 @@ from smartml.errors import InvalidInputError, UnsupportedCapabilityError
 from smartml.settings import Settings
 from smartml.testing import FakeGoogle, FakeStorage
 
-FAST_RETRY = {"google_retry_initial": 0.01, "google_retry_maximum": 0.05}
-
 
 def lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -37,12 +35,6 @@ def lines(path: Path) -> list[dict[str, object]]:
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # ids are relative to the working directory
     monkeypatch.setenv("SMARTML_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def local() -> Iterator[SmartML]:
-    with SmartML(backend="local") as client:
-        yield client
 
 
 # ---- features per kind ------------------------------------------------------------------
@@ -311,17 +303,6 @@ def test_kill_9_at_random_moments_then_finish(tmp_path: Path) -> None:
 
 
 # ---- Google, through the official clients against the fake ------------------------------
-@pytest.fixture
-def google(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_retry_timeout=5.0,
-        **FAST_RETRY,
-    ) as client:
-        yield client
-
-
 def test_google_images_go_16_per_request_concurrently(
     fake_google: FakeGoogle, google: SmartML, tmp_path: Path
 ) -> None:

@@ -7,7 +7,6 @@ local runs its real default models.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,12 +37,7 @@ POLAR = [
 ]
 
 
-@pytest.fixture(params=["google", "local"])
-def client(request: pytest.FixtureRequest, fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(backend=request.param, google_endpoint=fake_google.endpoint) as c:
-        yield c
-
-
+@pytest.mark.parametrize("client", ["google", "local"], indirect=True)
 @pytest.mark.parametrize(
     ("method", "model"),
     [
@@ -63,6 +57,7 @@ def test_same_models_from_both_backends(client: SmartML, method: str, model: typ
     )
 
 
+@pytest.mark.parametrize("client", ["google", "local"], indirect=True)
 def test_sentences_index_into_the_text(client: SmartML) -> None:
     result = client.language.sentiment(TEXT)
     assert len(result.sentences) == 3
@@ -83,6 +78,7 @@ def test_clear_polarity_gets_the_same_sign_from_both(
     assert google.score * sign > 0 and local.score * sign > 0
 
 
+@pytest.mark.parametrize("client", ["google", "local"], indirect=True)
 def test_entities_and_syntax_agree_on_the_basics(client: SmartML) -> None:
     names = {e.name for e in client.language.entities(TEXT).entities}
     assert {"Barack Obama", "Paris"} <= names | {n.split()[-1] for n in names}

@@ -7,13 +7,13 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("google.cloud.language_v1")
 
+from conftest import FAST_RETRY
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 
@@ -37,18 +37,7 @@ from smartml.results import EntityType, MentionType
 from smartml.settings import Settings
 from smartml.testing import FakeGoogle
 
-FAST_RETRY = {"google_retry_initial": 0.01, "google_retry_maximum": 0.05}
-
-
-@pytest.fixture
-def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_retry_timeout=5.0,
-        **FAST_RETRY,
-    ) as smartml:
-        yield smartml
+pytestmark = pytest.mark.backend("google")
 
 
 # ---- responses shaped like real Google answers ----------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 pytest.importorskip("google.cloud.texttospeech_v1")
@@ -15,17 +13,7 @@ from smartml.backends.google.tts import split_text
 from smartml.testing import FakeGoogle
 from smartml.testing.tts import SECONDS_PER_CHAR
 
-
-@pytest.fixture
-def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_project="my-project",
-        google_retry_timeout=5.0,
-        google_retry_initial=0.01,
-    ) as smartml:
-        yield smartml
+pytestmark = pytest.mark.backend("google")
 
 
 # ---- text-to-speech ----------------------------------------------------------------------

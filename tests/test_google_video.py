@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,7 @@ ALL = ["labels", "shots", "objects", "explicit", "speech", "text", "faces", "peo
 #: Enough of an MP4 for smartml to sniff (the fake then assumes 10 s of video).
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
-
-@pytest.fixture
-def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_retry_timeout=5.0,
-        google_retry_initial=0.01,
-    ) as smartml:
-        yield smartml
+pytestmark = pytest.mark.backend("google")
 
 
 def tiny_mp4(tmp_path: Path, seconds: float = 2.0) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 pytest.importorskip("google.cloud.vision_v1")
 
+from conftest import FAST_RETRY
 from google.cloud import vision_v1 as vv1
 from PIL import Image as PILImage
 
@@ -40,7 +40,8 @@ from smartml.results import Result
 from smartml.testing import FakeGoogle
 
 DATA = Path(__file__).parent / "data" / "google"
-FAST_RETRY: dict[str, Any] = {"google_retry_initial": 0.01, "google_retry_maximum": 0.05}
+
+pytestmark = pytest.mark.backend("google")
 
 
 def recorded(name: str) -> dict[str, Any]:
@@ -71,17 +72,6 @@ def roundtrips(result: Result) -> None:
         type(result).model_validate_json(result.model_dump_json()).model_dump()
         == result.model_dump()
     )
-
-
-@pytest.fixture
-def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_retry_timeout=5.0,
-        **FAST_RETRY,
-    ) as smartml:
-        yield smartml
 
 
 def test_every_feature_name_maps_to_google() -> None:

@@ -7,7 +7,6 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,6 @@ from smartml.backends.tasks import SentimentTask
 from smartml.errors import BackendUnavailableError
 from smartml.results import EntitiesResult, EntityType, SentimentResult
 from smartml.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    with SmartML(backend="local") as c:
-        yield c
-
 
 # ---- sentiment --------------------------------------------------------------------------
 

@@ -16,12 +16,6 @@ from smartml.results import Translation
 WORDS = ["<pad>", "</s>", "<unk>", "hello", "world", "the", "cat", ".", "bonjour", "le", "chat"]
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    with SmartML(backend="local") as c:
-        yield c
-
-
 @pytest.mark.parametrize(
     ("text", "target", "source", "expected"),
     [

@@ -32,11 +32,10 @@ ENGINES = [
 TEXT = "The quick brown fox jumps over the lazy dog. It was a bright and sunny day."
 
 
-@pytest.fixture(scope="module")
-def client() -> SmartML:
+@pytest.fixture(scope="module", autouse=True)
+def _a_voice_is_installed() -> None:
     if not (HAS_ESPEAK or HAS_PIPER):
         pytest.fail("neither espeak-ng nor smartml[piper] is installed: no local TTS to test")
-    return SmartML(backend="local")
 
 
 def _decoded(result: SynthesizedSpeech) -> tuple[float, float]:

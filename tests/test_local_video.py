@@ -30,19 +30,6 @@ SPEECH_AT = 1.0
 
 
 @pytest.fixture(scope="module")
-def client() -> Any:
-    import smartml.backends.local.backend as backend
-    from smartml.backends.local import video
-    from smartml.backends.tasks import VideoTask
-
-    patch = pytest.MonkeyPatch()
-    if not any(entry.task_type is VideoTask for area in backend.AREAS for entry in area):
-        patch.setattr(backend, "AREAS", (*backend.AREAS, video.engines()))
-    yield SmartML(backend="local")
-    patch.undo()
-
-
-@pytest.fixture(scope="module")
 def speech() -> Any:
     from smartml.codecs import resample
 
@@ -64,9 +51,9 @@ def shots_video(tmp_path_factory: pytest.TempPathFactory, speech: Any) -> Path:
 
 
 @pytest.fixture(scope="module")
-def annotated(client: Any, shots_video: Path) -> VideoAnnotation:
+def annotated(local: SmartML, shots_video: Path) -> VideoAnnotation:
     seen: list[float] = []
-    result: VideoAnnotation = client.video.annotate(
+    result: VideoAnnotation = local.video.annotate(
         shots_video,
         features=["shots", "labels", "faces", "explicit", "speech"],
         progress=seen.append,

@@ -7,7 +7,6 @@ import math
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +50,9 @@ def needs_rapidocr() -> None:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    needs_rapidocr()
-    with SmartML(backend="local") as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def results(client: SmartML) -> dict[str, TextResult]:
+def results(local: SmartML) -> dict[str, TextResult]:
     """Every page read once for the whole module."""
-    return {name: client.vision.text(page.image) for name, (page, _) in PAGES.items()}
+    return {name: local.vision.text(page.image) for name, (page, _) in PAGES.items()}
 
 
 # ---- rendered pages through the facade ------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,12 +38,6 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         paths[name] = folder / f"{name}.jpg"
         PILImage.fromarray(getattr(skdata, name)()).save(paths[name], quality=92)
     return paths
-
-
-@pytest.fixture
-def local() -> Iterator[SmartML]:
-    with SmartML(backend="local") as client:
-        yield client
 
 
 def test_local_annotate_puts_people_into_labels(local: SmartML, photos: dict[str, Path]) -> None:

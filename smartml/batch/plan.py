@@ -38,9 +38,7 @@ FEATURES: dict[Kind, dict[str, Feature]] = {
 }
 
 #: What each kind gets when no features are named.
-DEFAULT_FEATURES: dict[Kind, tuple[str, ...]] = {
-    kind: tuple(key for key, f in table.items() if f.default) for kind, table in FEATURES.items()
-}
+DEFAULT_FEATURES: dict[Kind, tuple[str, ...]] = {kind: catalogue.defaults(kind) for kind in Kind}
 
 
 def kind_of(name: str) -> Kind | None:

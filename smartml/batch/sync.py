@@ -48,16 +48,21 @@ class SyncBatchJob:
             while True:
                 try:
                     # engines stay in worker threads: chunks overlap across cores
-                    yield self._runner.run(self._next(), inline=False)
+                    record = self._runner.run(self._next(), inline=False)
                 except StopAsyncIteration:
                     return
+                if record is None:
+                    return
+                yield record
         finally:
             self.close()
 
-    async def _next(self) -> BatchRecord:
-        assert self._records is not None
+    async def _next(self) -> BatchRecord | None:
+        records = self._records
+        if records is None:  # Ctrl-C came before this step started: the job is closed
+            return None
         self._step = asyncio.current_task()
-        return await anext(self._records)
+        return await anext(records)
 
     def run(self) -> Summary:
         """Run the job to the end (records go to ``out``) and return the summary."""

@@ -100,13 +100,14 @@ def _render(result: BaseModel) -> None:
         )
         out.print(table)
     elif isinstance(result, ImageAnnotation):
-        for part in (result.labels, result.objects, result.faces, result.text, result.safe_search):
-            if part is not None:
+        for name in dict.fromkeys(f.fields[0] for f in catalogue.of_media(Kind.IMAGE)):
+            part = getattr(result, name)
+            if isinstance(part, Result):
                 _render(part)
-        for name in ("landmarks", "logos", "crop_hints"):
-            found = getattr(result, name)
-            if found:
-                out.print(f"{name}: {', '.join(getattr(f, 'description', str(f)) for f in found)}")
+            elif isinstance(part, list) and part:
+                out.print(f"{name}: {', '.join(getattr(f, 'description', str(f)) for f in part)}")
+            elif isinstance(part, BaseModel):
+                out.print(f"{name}: {part.model_dump_json(exclude_defaults=True)}")
         return
     assert isinstance(result, Result)
     out.print(f"[dim]backend {result.backend} · model {result.model}[/]")

@@ -8,6 +8,7 @@ from smartml import catalogue
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import KeyframesTask, LocateTask, VideoTask
+from smartml.catalogue import Kind
 from smartml.inputs import Video
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
 from smartml.results import KeyframesResult, LocateResult, VideoAnnotation
@@ -20,7 +21,7 @@ class AsyncVideo(AsyncNamespace):
         self,
         video: object,
         /,
-        features: Sequence[str] = ("labels", "shots"),
+        features: Sequence[str] = catalogue.defaults(Kind.VIDEO),
         *,
         backend: BackendChoice = None,
         **options: object,

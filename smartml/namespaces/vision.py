@@ -81,7 +81,7 @@ class AsyncVision(AsyncNamespace):
     async def annotate(
         self,
         image: object,
-        features: Sequence[str] = ("labels",),
+        features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
         max_results: int = 10,
         backend: BackendChoice = None,
@@ -105,7 +105,7 @@ class AsyncVision(AsyncNamespace):
     async def annotate_batch(
         self,
         images: Sequence[object],
-        features: Sequence[str] = ("labels",),
+        features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
         max_results: int = 10,
         backend: BackendChoice = None,

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from smartml import catalogue
 from smartml.backends.base import Availability, Backend, Handlers
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.language import ENGINES as LANGUAGE
@@ -30,9 +31,6 @@ AREAS: tuple[tuple[TaskEngines, ...], ...] = (
     translate_engines(),
     video_engines(),
 )
-
-#: ``models`` keys that name another key's model.
-MODEL_KEY_ALIASES = {"transcribe": ("speech",)}
 
 
 class LocalBackend(Backend):
@@ -87,14 +85,11 @@ class LocalBackend(Backend):
         """The configured model of the feature's engine, else ``bundled``."""
         if feature.local is None:
             return self.name
-        key = feature.local.models_key
         models = self.settings.models
-        spec = next(
-            (models[k] for k in (key, *MODEL_KEY_ALIASES.get(key, ())) if k in models), None
-        )
+        spec = next((models[k] for k in feature.local.models_keys if k in models), None)
         name = spec or "bundled"
-        if key == "labels" and self.settings.vision_labels:
-            name += "|" + ",".join(self.settings.vision_labels)
+        if feature is catalogue.VISION_LABELS and self.settings.vision_labels:
+            name += "|" + ",".join(self.settings.vision_labels)  # a zero-shot label set
         return name
 
     def availability(self, feature: Feature | None = None) -> Availability:
