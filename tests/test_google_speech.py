@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +23,8 @@ from smartml.testing.speech import pending_operation
 
 DATA = Path(__file__).parent / "data" / "google"
 
+pytestmark = pytest.mark.backend("google")
+
 
 def wav(seconds: float, rate: int = 16000, channels: int = 1) -> bytes:
     """A quiet 440 Hz tone, written with the standard library."""
@@ -37,17 +38,6 @@ def wav(seconds: float, rate: int = 16000, channels: int = 1) -> bytes:
         w.setframerate(rate)
         w.writeframes(frames.tobytes())
     return buffer.getvalue()
-
-
-@pytest.fixture
-def client(fake_google: FakeGoogle) -> Iterator[SmartML]:
-    with SmartML(
-        backend="google",
-        google_endpoint=fake_google.endpoint,
-        google_retry_timeout=5.0,
-        google_retry_initial=0.01,
-    ) as smartml:
-        yield smartml
 
 
 def test_short_wav_goes_by_recognize_with_config_from_the_header(

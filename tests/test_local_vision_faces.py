@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +33,6 @@ GOOGLE_TYPES = {
     "FOREHEAD_GLABELLA", "CHIN_GNATHION", "CHIN_LEFT_GONION", "CHIN_RIGHT_GONION",
     "LEFT_CHEEK_CENTER", "RIGHT_CHEEK_CENTER",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    with SmartML(backend="local") as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,6 @@ COFFEE_LIKE = ("espresso", "coffee", "cup", "mug")
 @pytest.fixture(scope="module")
 def photos() -> dict[str, Any]:
     return {name: getattr(skimage_data, name)() for name in ("coffee", "chelsea", "astronaut")}
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    with SmartML(backend="local") as c:
-        yield c
 
 
 def _check_labels(result: LabelsResult) -> list[str]:
