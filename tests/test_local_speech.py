@@ -18,19 +18,19 @@ import numpy as np
 import pytest
 
 from smartml import SmartML
-from smartml.errors import InvalidInputError, UnsupportedCapabilityError
+from smartml.backends.local.speech.transcribe import whisper_options
+from smartml.catalogue import PhraseHint
+from smartml.errors import InvalidInputError, UnsupportedCapabilityError, UnsupportedOptionError
 from smartml.inputs.audio import Audio
 from smartml.results import Transcript
 
 pytest.importorskip("faster_whisper", reason='the local STT engine: pip install "smartml[local]"')
 
 CLEAR = samples.SENTENCES[:3]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[SmartML]:
-    with SmartML(backend="local") as c:
-        yield c
+#: A short question with commas: the options' tests transcribe it, cheaply.
+ASKED = "Well, John, did you send the report to my office before noon?"
+#: A made-up product name tiny.en misspells unless it is hinted.
+PRODUCT = "We shipped the new Quorvex dashboard last week."
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,8 @@ def clear_speech() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def clear_result(client: SmartML, clear_speech: bytes) -> Transcript:
-    return client.speech.transcribe(clear_speech)
+def clear_result(local: SmartML, clear_speech: bytes) -> Transcript:
+    return local.speech.transcribe(clear_speech)
 
 
 def test_clear_sentences_are_transcribed(clear_result: Transcript) -> None:
@@ -110,6 +110,72 @@ def test_clear_errors(client: SmartML, tmp_path: Path, case: str) -> None:
     path.write_bytes(make())
     with pytest.raises(error, match=match):
         client.speech.transcribe(str(path), language=language)
+
+
+@pytest.fixture(scope="module")
+def asked_speech() -> bytes:
+    return samples.wav(samples.speak(ASKED))
+
+
+@pytest.fixture(scope="module")
+def asked_result(local: SmartML, asked_speech: bytes) -> Transcript:
+    return local.speech.transcribe(asked_speech)
+
+
+def test_phrase_hints_spell_a_hard_word(client: SmartML) -> None:
+    speech = samples.wav(samples.speak(PRODUCT))
+    plain = client.speech.transcribe(speech)
+    hinted = client.speech.transcribe(speech, speech_contexts=[{"phrases": ["Quorvex"]}])
+    assert "quorvex" not in samples.words(plain.text)
+    assert "quorvex" in samples.words(hinted.text)
+    assert "Quorvex" in [w.word for w in hinted.words]
+    assert samples.wer(PRODUCT, hinted.text) <= 0.1
+
+
+def test_phrase_hints_join_the_hotwords_most_boosted_first() -> None:
+    hints = (PhraseHint(("Quorvex", "Klarvane")), PhraseHint(("Zyntrix",), boost=15.0))
+    options = whisper_options({"speech_contexts": hints, "hotwords": "Acme", "beam_size": 3})
+    assert options == {"hotwords": "Acme, Zyntrix, Quorvex, Klarvane", "beam_size": 3}
+    assert whisper_options({"punctuation": False, "word_confidence": False}) == {}
+
+
+def test_punctuation_off(client: SmartML, asked_speech: bytes, asked_result: Transcript) -> None:
+    marks = set(",.?!;:")
+    assert marks & set(asked_result.text)  # Whisper punctuates
+    result = client.speech.transcribe(asked_speech, punctuation=False)
+    assert not marks & set(result.text)
+    assert not any(marks & set(w.word) for w in result.words)
+    assert samples.words(result.text) == samples.words(asked_result.text)
+    assert [w.word for w in result.words] == result.text.split()
+
+
+def test_word_confidence_off(
+    client: SmartML, asked_speech: bytes, asked_result: Transcript
+) -> None:
+    assert all(w.confidence is not None for w in asked_result.words)
+    result = client.speech.transcribe(asked_speech, word_confidence=False)
+    assert result.words and all(w.confidence is None for w in result.words)
+    assert [w.word for w in result.words] == [w.word for w in asked_result.words]
+    assert result.confidence == pytest.approx(asked_result.confidence)  # the transcript's stays
+
+
+def test_another_language_is_refused_naming_the_option(
+    client: SmartML, asked_speech: bytes
+) -> None:
+    with pytest.raises(UnsupportedOptionError, match="English only, not language='fr'") as info:
+        client.speech.transcribe(asked_speech, language="fr")
+    assert (info.value.option, info.value.backend) == ("language", "local")
+    assert info.value.supported_by == ["google"]
+    assert 'backend="google"' in (info.value.hint or "")
+    assert '"transcribe": "openai/whisper-base"' in (info.value.hint or "")
+    assert client.speech.transcribe(asked_speech, language="en-GB").text  # English passes
+
+
+def test_an_option_whisper_cannot_honour_is_refused(asked_speech: bytes) -> None:
+    with SmartML(backend="local") as local, pytest.raises(UnsupportedOptionError) as info:
+        local.speech.transcribe(asked_speech, diarization=True)
+    assert (info.value.option, info.value.backend) == ("diarization", "local")
+    assert info.value.capability == "speech.transcribe"
 
 
 def test_decode_resamples_and_mixes_down() -> None:
@@ -189,6 +255,21 @@ def test_configured_ctc_model(tiny_ctc: str, key: str) -> None:
     for w in result.words:
         assert 0.0 <= w.start <= w.end <= result.duration
     assert Transcript.model_validate_json(result.model_dump_json()) == result
+
+
+def test_configured_model_honours_only_what_it_declares(tiny_ctc: str) -> None:
+    speech = samples.wav(samples.speak(CLEAR[0]))
+    with SmartML(backend="local", models={"transcribe": tiny_ctc}, offline=True) as c:
+        result = c.speech.transcribe(
+            speech, language="de", punctuation=False, word_confidence=False
+        )
+        assert result.model == tiny_ctc
+        assert result.language == ("de" if result.text else "")  # trusted with the language
+        assert all(w.confidence is None for w in result.words)
+        for option in ({"speech_contexts": ["Quorvex"]}, {"beam_size": 2}):
+            with pytest.raises(UnsupportedOptionError) as info:
+                c.speech.transcribe(speech, **option)
+            assert info.value.option == next(iter(option))
 
 
 def test_round_trip_through_local_tts_and_stt(client: SmartML) -> None:

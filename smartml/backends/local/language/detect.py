@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from smartml.backends.local.engine import Context, Engine, Loaded
+from smartml.backends.local.languages import ENGLISH, require_readable
 from smartml.backends.local.models import Requirement, bundled_version, missing, verify_bundled
 from smartml.backends.tasks import DetectLanguageTask, Task
-from smartml.errors import UnsupportedCapabilityError
 from smartml.results import LanguageResult
 
 UNDETERMINED = "und"
@@ -88,24 +88,18 @@ def language_of(ctx: Context, text: str, given: str | None, default: str = "") -
     return found[0] if found is not None and found[1] >= CONFIDENT else default
 
 
+def sure_language(ctx: Context, text: str) -> str | None:
+    """The text's language when py3langid is sure of it (:data:`SURE`), else None."""
+    found = guess(ctx, text)
+    return found[0] if found is not None and found[1] >= SURE else None
+
+
 def require_english(ctx: Context, task: Task[Any], engine: str) -> None:
-    """Refuse a text that is surely not English, so that a fallback chain moves on
-    (an English-only model gives confident nonsense on other languages)."""
-    language: str | None = getattr(task, "language", None)
-    if not language:
-        found = guess(ctx, getattr(task, "text", ""))
-        if found is None or found[1] < SURE:
-            return
-        language = found[0]
-    if language.split("-")[0].lower() == "en":
-        return
-    raise UnsupportedCapabilityError(
-        task.feature.name,
-        message=f"the local {engine} reads English only, and this text is in {language!r}",
-        supported_by=["google"],
-        hint='use backend="google" (or a chain ending in it), or configure a multilingual '
-        'Hugging Face model for this task: SmartML(models={"<task>": "<hf id or dir>"})',
-    )
+    """The English-only text engines' guard: refuse the caller's ``language``, or else a
+    language surely detected in the text, unless it is English."""
+    given = getattr(task, "language", None)
+    detected = None if given else sure_language(ctx, getattr(task, "text", ""))
+    require_readable(task, "language", ENGLISH, engine=engine, detected=detected)
 
 
 class LangidDetect(Engine[DetectLanguageTask, Any, str, Ranking, LanguageResult]):

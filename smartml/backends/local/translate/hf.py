@@ -31,8 +31,8 @@ from smartml.backends.local.translate.common import (
     Request,
     TranslateEngine,
     base,
-    unsupported_pair,
 )
+from smartml.backends.tasks import TranslateTask
 from smartml.errors import InvalidInputError
 
 #: Sentences per ``generate`` call.
@@ -78,6 +78,10 @@ class Seq2Seq:
             script = next((p.title() for p in code.split("-")[1:] if len(p) == 4), "")
             return self.tokens.get(f"{iso3}_{script}") or self.tokens.get(iso3)
         return self.tokens.get(lang) or self.tokens.get(ISO3.get(lang, ""))
+
+    def knows(self, code: str) -> bool:
+        """Whether the model has a language token for the BCP-47 ``code``."""
+        return self.token(code) is not None
 
 
 def read_scheme(tokenizer: Any, spec: str) -> Seq2Seq:
@@ -130,19 +134,15 @@ class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
     def sources(self, model: Seq2Seq) -> frozenset[str] | None:
         return frozenset({model.pair[0]}) if model.pair and model.scheme == "fixed" else None
 
-    def check(self, model: Seq2Seq, source: str, target: str) -> str:
+    def check(self, model: Seq2Seq, task: TranslateTask, source: str) -> str:
         if model.scheme == "fixed":
             pair = model.pair
             if pair is None:  # a model that does not say its pair: trust the configuration
                 return source
-            if base(target) != pair[1] or (source and base(source) != pair[0]):
-                raise unsupported_pair(self.what, source, target, f"{pair[0]} → {pair[1]}")
+            self.require_pair(task, source, {pair[0]}, {pair[1]}, f"{pair[0]} → {pair[1]}")
             return source or pair[0]
-        unknown = model.token(target) is None or (
-            model.scheme != "prefix" and bool(source) and model.token(source) is None
-        )
-        if unknown:
-            raise unsupported_pair(self.what, source, target, f"the {model.scheme} languages")
+        sources = None if model.scheme == "prefix" else model.knows
+        self.require_pair(task, source, sources, model.knows, f"the {model.scheme} languages")
         if model.scheme != "prefix" and not source:
             raise InvalidInputError(
                 "could not detect the language of the text",

@@ -176,6 +176,9 @@ def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
     objects = engines.get(ObjectsTask) if catalogue.VIDEO_OBJECTS in asked else None
     face_tracks = bool(asked & FACE_TRACKS)
     faces_ok = face_tracks or catalogue.VIDEO_LABELS in asked
+    if catalogue.VIDEO_SPEECH in asked:  # first: a language it can't hear fails at once
+        result.transcript = _transcribe(engines, task, inputs)
+        out.models.append(result.transcript.model or "")
 
     frame_labels: list[list[Label]] = []
     detections: list[list[Detection]] = []
@@ -231,9 +234,6 @@ def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
     if catalogue.VIDEO_TEXT in asked:
         step = 1.0 / _number(task.options, "fps", DEFAULT_FPS)
         result.text = feat.video_text(times, texts, step, decoded.duration)
-    if catalogue.VIDEO_SPEECH in asked:
-        result.transcript = _transcribe(engines, task, inputs)
-        out.models.append(result.transcript.model or "")
     progress(100.0)
     out.models = [m for m in out.models if m]
     return out
@@ -261,13 +261,17 @@ def _transcribe(engines: SubEngines, task: VideoTask, inputs: Inputs) -> Transcr
     wav, _ = encode(samples, AUDIO_RATE, "wav")
     language = task.options.get("language")
     punctuation = task.options.get("punctuation")
-    transcript: Transcript = engines.run(
-        TranscribeTask(
-            audio=Audio.from_bytes(wav, source=f"{inputs.source} (audio track)"),
-            language=language if isinstance(language, str) else None,
-            options={} if punctuation is None else {"punctuation": punctuation},
+    try:
+        transcript: Transcript = engines.run(
+            TranscribeTask(
+                audio=Audio.from_bytes(wav, source=f"{inputs.source} (audio track)"),
+                language=language if isinstance(language, str) else None,
+                options={} if punctuation is None else {"punctuation": punctuation},
+            )
         )
-    )
+    except UnsupportedCapabilityError as exc:  # name the feature the caller asked
+        exc.capability = catalogue.VIDEO_SPEECH.name
+        raise
     return transcript
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from smartml.backends.local.engine import Engine, Loaded, TaskEngines
 from smartml.backends.local.language.detect import CONFIDENT, guess
+from smartml.backends.local.languages import require_readable
 from smartml.backends.local.models import Requirement, verify_bundled
 from smartml.backends.local.vision.ocr_layout import (
     XY,
@@ -39,7 +40,6 @@ from smartml.backends.local.vision.ocr_layout import (
     spells,
 )
 from smartml.backends.tasks import TextTask
-from smartml.errors import UnsupportedCapabilityError
 from smartml.results import TextResult
 
 if TYPE_CHECKING:
@@ -55,10 +55,10 @@ MODEL_FILES = {
 }
 #: Mean line confidence from which a reading is trusted without trying other turns.
 SURE = 0.9
-#: Languages (BCP-47 primary subtags) the bundled PP-OCRv6 recognizer reads.
+#: Languages (BCP-47 tags, lower case) the bundled PP-OCRv6 recognizer reads.
 _READS = (
     "zh ja en af az bs ca cs cy da de es et eu fi fr ga gl hr hu id is it ku la lb lt "
-    "lv mi ms mt nl no nb nn oc pl pt qu rm ro sk sl sq sv sw tl fil tr uz vi"
+    "lv mi ms mt nl no nb nn oc pl pt qu rm ro sk sl sq sv sw tl fil tr uz vi sr-latn"
 )
 READS = frozenset(_READS.split())
 
@@ -162,24 +162,16 @@ class RapidOcrText(Engine[TextTask, Any, "Array", Reading, TextResult]):
         return Loaded(RapidOCR(params=params), f"rapidocr-{version} (PP-OCRv6 det/rec small)")
 
     def preprocess(self, task: TextTask) -> Array:
-        self.check_languages(task.languages)
+        require_readable(
+            task,
+            "languages",
+            READS,
+            engine="OCR",
+            does="reads Chinese, Japanese and Latin-script languages",
+        )
         import numpy as np
 
         return np.ascontiguousarray(task.image.numpy()[:, :, ::-1])  # RGB → BGR
-
-    def check_languages(self, languages: tuple[str, ...]) -> None:
-        """Refuse a hint that names only languages the recognizer cannot read."""
-        if not languages:
-            return
-        tags = [tag.lower().replace("_", "-") for tag in languages]
-        if any(t.split("-")[0] in READS or t.startswith("sr-latn") for t in tags):
-            return
-        raise UnsupportedCapabilityError(
-            TextTask.feature.name,
-            message=f"the local OCR reads Chinese, Japanese and Latin-script languages, "
-            f"not {', '.join(languages)}",
-            supported_by=["google"],
-        )
 
     def forward(self, model: Any, inputs: Array) -> Reading:
         first = self.read(model, inputs, 0)
