@@ -223,6 +223,7 @@ def test_a_feature_no_backend_serves_is_refused_before_any_work(
     assert not (tmp_path / "a.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_cli_names_the_corrupt_file_among_100(tmp_path: Path) -> None:
     images(tmp_path / "in", 99)
     corrupt(tmp_path / "in" / "img0042-broken.jpg")
@@ -236,6 +237,7 @@ def test_cli_names_the_corrupt_file_among_100(tmp_path: Path) -> None:
     assert "1 input(s) failed" in result.output and "img0042-broken.jpg" in result.output
 
 
+@pytest.mark.slow
 def test_cli_flat_tables(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
@@ -255,6 +257,7 @@ def _count_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_then_finish(tmp_path: Path) -> None:
     """The issue's bar: 200 images, ``kill -9`` five times, then every input once."""
     images(tmp_path / "in", 200)
@@ -385,6 +388,7 @@ def test_gs_prefix_goes_to_google_as_uris(
         assert list(again) == [] and again.summary.skipped == 20
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_go_on(tmp_path: Path) -> None:
     images(tmp_path / "in", 120)
     out = tmp_path / "out.jsonl"

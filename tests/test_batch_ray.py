@@ -28,7 +28,7 @@ from smartml.batch.work import Work
 from smartml.errors import InvalidInputError
 
 pytest.importorskip("ray.data", reason='the ray engine needs pip install "smartml[ray]"')
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"
 FEATURES = "labels,faces,sentiment"

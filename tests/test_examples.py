@@ -13,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_GCE_CHECK": "true", "HF_HUB_OFFLINE": "1", "SMARTML_OFFLINE": "1"}
 
+pytestmark = pytest.mark.slow  # real models, subprocesses or Ray: not in --quick
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

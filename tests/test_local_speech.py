@@ -32,6 +32,8 @@ ASKED = "Well, John, did you send the report to my office before noon?"
 #: A made-up product name tiny.en misspells unless it is hinted.
 PRODUCT = "We shipped the new Quorvex dashboard last week."
 
+pytestmark = pytest.mark.slow  # real models, subprocesses or Ray: not in --quick
+
 
 @pytest.fixture(scope="module")
 def clear_speech() -> bytes:

@@ -31,6 +31,8 @@ ENGINES = [
 ]
 TEXT = "The quick brown fox jumps over the lazy dog. It was a bright and sunny day."
 
+pytestmark = pytest.mark.slow  # real models, subprocesses or Ray: not in --quick
+
 
 @pytest.fixture(scope="module", autouse=True)
 def _a_voice_is_installed() -> None:

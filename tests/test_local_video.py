@@ -21,6 +21,8 @@ pytest.importorskip("av")
 pytest.importorskip("skimage")
 pytest.importorskip("onnxruntime")
 
+pytestmark = pytest.mark.slow  # real models, subprocesses or Ray: not in --quick
+
 
 SHOT = 2.0
 PHOTOS = ("coffee", "chelsea", "astronaut")

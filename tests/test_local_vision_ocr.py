@@ -44,6 +44,8 @@ PAGES: dict[str, tuple[Page, float]] = {  # page, the CER it must reach
     "on its side": (rotated(SHORT, 90), 0.05),
 }
 
+pytestmark = pytest.mark.slow  # real models, subprocesses or Ray: not in --quick
+
 
 def needs_rapidocr() -> None:
     pytest.importorskip("rapidocr", reason="local OCR needs smartml[local]")

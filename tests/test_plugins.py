@@ -18,6 +18,8 @@ import pytest
 from smartml import SmartML
 from smartml.backends import registry
 
+pytestmark = pytest.mark.slow  # pip installs a plug-in: not in --quick
+
 PLUGIN_MODULE = '''
 """A third-party smartml backend that detects language by a naive rule."""
 from smartml import Backend, LanguageResult
