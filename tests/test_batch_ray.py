@@ -22,7 +22,7 @@ import pytest
 
 from smartml import AsyncSmartML, SmartML
 from smartml.batch import BatchJob, BatchRecord, Plan, Summary, ray_engine
-from smartml.batch.engines import engine_named
+from smartml.batch.job import engine_named
 from smartml.batch.ray_engine import ChunkAnnotator, RayEngine
 from smartml.batch.work import Work
 from smartml.errors import InvalidInputError

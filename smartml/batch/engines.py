@@ -11,7 +11,7 @@ import asyncio
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smartml.batch.plan import Plan
 from smartml.batch.records import BatchRecord
@@ -105,22 +105,3 @@ class LocalEngine(Engine):
             for task in (feeder, *running):
                 task.cancel()
             await asyncio.gather(feeder, *running, return_exceptions=True)
-
-
-def engine_named(name: str | Engine, *, concurrency: int | None = None, **options: Any) -> Engine:
-    """``"local"`` or ``"ray"`` (``options``: ``address``, ``num_cpus``) as an engine."""
-    if isinstance(name, Engine):
-        return name
-    if name == "local":
-        if options:
-            raise InvalidInputError(
-                f"the local engine takes no {', '.join(sorted(options))}",
-                hint="those options are for engine='ray'",
-            )
-        return LocalEngine(concurrency)
-    if name == "ray":
-        from smartml.batch.ray_engine import RayEngine
-
-        engine: Engine = RayEngine(concurrency=concurrency, **options)
-        return engine
-    raise InvalidInputError(f"unknown engine {name!r}", hint="use 'local' or 'ray'")

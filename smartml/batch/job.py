@@ -24,7 +24,7 @@ from pydantic import Field
 
 from smartml.batch.cache import ResultCache
 from smartml.batch.cost import feature_cost
-from smartml.batch.engines import Engine, engine_named
+from smartml.batch.engines import Engine, LocalEngine
 from smartml.batch.journal import Journal
 from smartml.batch.plan import Kind, Plan, feature_of
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
@@ -448,3 +448,22 @@ def _cost(kind: Kind, feature: str, answer: FeatureResult, size: int) -> float:
     """The list price of what a billed backend answered for one feature of one input."""
     result = answer.result if isinstance(answer.result, dict) else {}
     return feature_cost(kind, feature, size=size, seconds=result.get("duration"))
+
+
+def engine_named(name: str | Engine, *, concurrency: int | None = None, **options: Any) -> Engine:
+    """``"local"`` or ``"ray"`` (``options``: ``address``, ``num_cpus``) as an engine."""
+    if isinstance(name, Engine):
+        return name
+    if name == "local":
+        if options:
+            raise InvalidInputError(
+                f"the local engine takes no {', '.join(sorted(options))}",
+                hint="those options are for engine='ray'",
+            )
+        return LocalEngine(concurrency)
+    if name == "ray":
+        from smartml.batch.ray_engine import RayEngine
+
+        engine: Engine = RayEngine(concurrency=concurrency, **options)
+        return engine
+    raise InvalidInputError(f"unknown engine {name!r}", hint="use 'local' or 'ray'")

@@ -13,12 +13,13 @@ import asyncio
 import functools
 import importlib
 import importlib.machinery
-import ipaddress
 import sys
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from smartml.backends.google.endpoints import is_loopback
 
 if TYPE_CHECKING:
     from smartml.backends.google.credentials import Auth
@@ -76,24 +77,6 @@ def module_installed(name: str) -> bool:
             return False
         path = list(spec.submodule_search_locations or [])
     return True
-
-
-def split_host(endpoint: str) -> str:
-    """The host part of ``host:port``, ``[v6]:port``, or a bare host."""
-    if endpoint.startswith("["):
-        return endpoint[1 : endpoint.find("]")]
-    return endpoint.rsplit(":", 1)[0] if endpoint.count(":") == 1 else endpoint
-
-
-def is_loopback(endpoint: str) -> bool:
-    """Whether ``endpoint`` is on this machine (127.0.0.0/8, ``localhost``, ``::1``)."""
-    host = split_host(endpoint.strip()).lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_client(api: ApiSpec, endpoint: str | None, auth: Auth) -> Any:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smartml.backends.base import Availability
-from smartml.backends.google.clients import is_loopback
+from smartml.backends.google.endpoints import is_loopback
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 

@@ -293,7 +293,7 @@ class _Storage:
 
 def storage_endpoint(settings: Settings) -> tuple[str | None, bool]:
     """The Cloud Storage endpoint URL to use (None: Google's), and whether anonymously."""
-    from smartml.backends.google.clients import is_loopback
+    from smartml.backends.google.endpoints import is_loopback
 
     configured = settings.google_storage_endpoint
     endpoint = (configured or os.environ.get(EMULATOR_ENV) or "").strip().rstrip("/")

@@ -268,8 +268,15 @@ class TaskEngines:
         local = self.task_type.feature.local
         return self.key or (local.models_key if local is not None else "")
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every ``models`` key that names this task's model (the main one first)."""
+        local = self.task_type.feature.local
+        return (self.key,) if self.key or local is None else local.models_keys
+
     def build(self, ctx: Context) -> AnyEngine:
-        spec = ctx.settings.models.get(self.name)
+        models = ctx.settings.models
+        spec = next((models[k] for k in self.keys if k in models), None)
         if spec is None:
             return self.default(ctx)
         if self.configured is None:

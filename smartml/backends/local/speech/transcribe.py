@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from smartml.backends.local.engine import Context, Engine, Loaded, TaskEngines
+from smartml.backends.local.engine import Engine, Loaded
 from smartml.backends.local.languages import ENGLISH, require_readable
 from smartml.backends.local.models import Requirement, bundled_version, verify_bundled
 from smartml.backends.tasks import TranscribeTask
@@ -43,8 +43,6 @@ WHISPER = (
 )
 #: ``TranscribeTask.options`` passed through to ``WhisperModel.transcribe`` as they are.
 WHISPER_OPTIONS = ("beam_size", "initial_prompt", "temperature", "vad_filter")
-#: The task keys under which ``Settings.models`` may name a configured speech model.
-TASK_KEYS = ("transcribe", "speech")
 #: A multilingual model to suggest when an English-only one refuses a language.
 MULTILINGUAL = "openai/whisper-base"
 #: Punctuation marks an engine writes: sentence marks, quotes, brackets and dashes.
@@ -226,26 +224,7 @@ def _decoded(segments: Iterable[Any], duration: float) -> Decoded:
     return Decoded("".join(texts), words, duration, "en", confidence)
 
 
-def _configured_spec(ctx: Context) -> str | None:
-    """A model named under any accepted task key ("transcribe" first)."""
-    return next((ctx.settings.models[k] for k in TASK_KEYS if k in ctx.settings.models), None)
-
-
-def _default(ctx: Context) -> Engine[Any, Any, Any, Any, Any]:
-    spec = _configured_spec(ctx)  # models["speech"]: the alias of models["transcribe"]
-    return WhisperTranscribe(ctx) if spec is None else _configured(ctx, spec)
-
-
-def _configured(ctx: Context, spec: str) -> Engine[Any, Any, Any, Any, Any]:
-    from smartml.backends.local.speech.hf import HFTranscribe
-
-    return HFTranscribe(ctx, spec)
-
-
-ENGINES: tuple[TaskEngines, ...] = (TaskEngines(TranscribeTask, _default, configured=_configured),)
-
 __all__ = [
-    "ENGINES",
     "Decoded",
     "WhisperTranscribe",
     "Word",

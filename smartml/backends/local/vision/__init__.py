@@ -12,13 +12,22 @@
 
 from __future__ import annotations
 
-from smartml.backends.local.engine import TaskEngines
-from smartml.backends.local.vision import faces, labels, objects, ocr, safe_search
+from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
+from smartml.backends.local.vision import faces, objects, ocr, safe_search
+from smartml.backends.local.vision.labels import EfficientNetLabels
+from smartml.backends.tasks import LabelsTask
 
 
 def engines() -> tuple[TaskEngines, ...]:
-    """Every vision module's ``ENGINES``; importing them is cheap (models load lazily)."""
-    return (*labels.ENGINES, *objects.ENGINES, *faces.ENGINES, *ocr.ENGINES, *safe_search.ENGINES)
+    """Every vision task's engines; importing them is cheap (models load lazily)."""
+    labels = TaskEngines(LabelsTask, EfficientNetLabels, configured=_configured_labels)
+    return (labels, *objects.ENGINES, *faces.ENGINES, *ocr.ENGINES, *safe_search.ENGINES)
+
+
+def _configured_labels(ctx: Context, spec: str) -> AnyEngine:
+    from smartml.backends.local.vision.hf import labels_engine  # transformers: lazily
+
+    return labels_engine(ctx, spec)
 
 
 __all__ = ["engines"]

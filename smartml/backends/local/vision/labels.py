@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from smartml.backends.local.engine import AnyEngine, Context, Engine, Loaded, TaskEngines
+from smartml.backends.local.engine import Engine, Loaded
 from smartml.backends.local.models import Requirement
 from smartml.backends.local.vision import _onnx
 from smartml.backends.tasks import LabelsTask
@@ -154,14 +154,4 @@ def imagenet_labels(probabilities: Iterable[float], max_results: int) -> list[La
     return rank_labels(scored, max_results)
 
 
-def _configured(ctx: Context, spec: str) -> AnyEngine:
-    from smartml.backends.local.vision.hf import labels_engine  # hf.py imports this module
-
-    return labels_engine(ctx, spec)
-
-
-ENGINES: tuple[TaskEngines, ...] = (
-    TaskEngines(LabelsTask, EfficientNetLabels, configured=_configured),
-)
-
-__all__ = ["ENGINES", "EfficientNetLabels", "imagenet_classes", "rank_labels"]
+__all__ = ["EfficientNetLabels", "imagenet_classes", "rank_labels"]
