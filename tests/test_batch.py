@@ -436,3 +436,26 @@ def test_urls_in_a_manifest_are_fetched_and_hashed(local: SmartML, tmp_path: Pat
     assert coffee.sha256 == hashlib.sha256((served / "coffee.jpg").read_bytes()).hexdigest()
     assert coffee.results["labels"].result["labels"][0]["description"] == "Espresso"
     assert records["gone"].status == "failed" and "404" in records["gone"].errors["input"].message
+
+
+# ---- the job's options reach every feature that takes them --------------------------------
+def test_the_language_hint_reaches_ocr_and_video_speech_on_google(
+    fake_google: FakeGoogle, google: SmartML, tmp_path: Path
+) -> None:
+    from video_samples import still, write_video
+
+    images(tmp_path / "in", 2)
+    (tmp_path / "in" / "clip.mp4").write_bytes(write_video(still("coffee", 0.5, (64, 48))))
+    job = google.annotate_many("in", "text,speech", language="de-DE", cache=False)
+    records = list(job)
+    assert all(r.ok for r in records), [r.summary() for r in records]
+    sent = fake_google.requests("BatchAnnotateImages")[0].requests[0]
+    assert list(sent.image_context.language_hints) == ["de-DE"]
+    video = fake_google.requests("AnnotateVideo")[0]
+    assert video.video_context.speech_transcription_config.language_code == "de-DE"
+
+
+def test_a_job_option_no_planned_feature_takes_is_refused() -> None:
+    assert Plan.build("shots", options={"shot_fps": 5}).options == {"shot_fps": 5}
+    with pytest.raises(InvalidInputError, match=r"takes the option.*shot_fps"):
+        Plan.build("labels", options={"shot_fps": 5})  # images: no such option

@@ -20,6 +20,7 @@ from smartml import (
 from smartml.backends.base import Handlers
 from smartml.backends.tasks import AnnotateImagesTask, LabelsTask
 from smartml.results import ImageAnnotations
+from smartml.testing import FakeGoogle
 
 
 def png(color: tuple[int, int, int] = (200, 10, 10), size: tuple[int, int] = (32, 24)) -> bytes:
@@ -134,3 +135,18 @@ def test_string_features_and_images_of_every_kind(tmp_path: Path) -> None:
             "Red",
         ]
         assert client.vision.labels(path).labels[0].description == "Blue"
+
+
+def test_annotate_passes_ocr_hints_and_refuses_them_without_a_text_feature(
+    fake_google: FakeGoogle,
+) -> None:
+    from smartml import InvalidInputError, SmartML
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (32, 32), "white").save(buffer, format="PNG")
+    with SmartML("google", google_endpoint=fake_google.endpoint) as client:
+        client.vision.annotate(buffer.getvalue(), ["labels", "text"], languages=["fr"])
+        with pytest.raises(InvalidInputError, match="unknown option 'languages'"):
+            client.vision.annotate(buffer.getvalue(), ["labels"], languages=["fr"])
+    sent = fake_google.requests("BatchAnnotateImages")[0].requests[0]
+    assert list(sent.image_context.language_hints) == ["fr"]

@@ -164,6 +164,7 @@ class AnnotateImagesTask(Task[ImageAnnotations]):
     images: tuple[Image | ItemError, ...]
     features: tuple[Feature, ...]
     max_results: int = 10
+    languages: tuple[str, ...] = ()  # OCR hints
 
     @classmethod
     def carries(cls) -> tuple[Feature, ...]:
@@ -245,16 +246,17 @@ class VoicesTask(Task[VoicesResult]):
     language: str | None = None
 
 
-def image_task(feature: Feature, image: Image, max_results: int) -> Task[Any]:
-    """One image feature as a task of its own (how ``vision.annotate`` is composed where
-    a backend has no single call for several features)."""
-    if feature is catalogue.VISION_DOCUMENT_TEXT:
-        return TextTask(image=image, document=True)
+def image_task(feature: Feature, task: AnnotateImagesTask, image: Image) -> Task[Any]:
+    """One feature of ``task`` on one image as a task of its own (how ``vision.annotate``
+    is composed where a backend has no single call for several features)."""
+    if feature in TextTask.carries():
+        document = feature is catalogue.VISION_DOCUMENT_TEXT
+        return TextTask(image=image, document=document, languages=task.languages)
     task_type = next((t for t in IMAGE_TASKS if feature in t.carries()), None)
     if task_type is None:
         raise KeyError(feature.name)
     if "max_results" in feature.option_names:
-        return task_type(image=image, max_results=max_results)  # type: ignore[call-arg]
+        return task_type(image=image, max_results=task.max_results)  # type: ignore[call-arg]
     return task_type(image=image)  # type: ignore[call-arg]
 
 

@@ -80,6 +80,7 @@ class Plan:
         if max_results < 1:
             raise InvalidInputError(f"max_results must be at least 1, got {max_results}")
         if features is None:
+            _check_options(DEFAULT_FEATURES, options or {})
             return cls(DEFAULT_FEATURES, max_results, language, dict(options or {}))
         names = _split(features)
         if not names:
@@ -99,9 +100,9 @@ class Plan:
             )
             for kind, table in FEATURES.items()
         }
-        return cls(
-            {k: v for k, v in per_kind.items() if v}, max_results, language, dict(options or {})
-        )
+        planned = {k: v for k, v in per_kind.items() if v}
+        _check_options(planned, options or {})
+        return cls(planned, max_results, language, dict(options or {}))
 
     def for_kind(self, kind: Kind) -> tuple[str, ...]:
         """The features an input of ``kind`` gets (empty: the job ignores that kind)."""
@@ -122,6 +123,18 @@ class Plan:
         for kind in self.kinds:
             for key in self.for_kind(kind):
                 yield kind, key, FEATURES[kind][key]
+
+
+def _check_options(planned: Mapping[Kind, tuple[str, ...]], options: Mapping[str, Any]) -> None:
+    """Every option of a job goes to some feature it plans (checked there, by the client)."""
+    features = [FEATURES[kind][key] for kind, keys in planned.items() for key in keys]
+    taken = {o.name for f in features for o in f.options}
+    unknown = sorted(set(options) - taken)
+    if unknown:
+        raise InvalidInputError(
+            f"no feature of this job takes the option(s) {', '.join(unknown)}",
+            hint=f"options its features take: {', '.join(sorted(taken)) or 'none'}",
+        )
 
 
 def feature_of(kind: Kind, key: str) -> Feature:

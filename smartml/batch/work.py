@@ -93,8 +93,9 @@ async def _images(
     todo = [(image, r) for image, r in ready if isinstance(image, Image)]
     if not todo:
         return
+    options = _options(plan, [feature_of(Kind.IMAGE, f) for f in features])
     annotations = await client.vision.annotate_batch(
-        [image for image, _ in todo], features, max_results=plan.max_results
+        [image for image, _ in todo], features, **options
     )
     for (_, record), annotation in zip(todo, annotations, strict=True):
         if annotation.error is not None:
@@ -158,9 +159,22 @@ async def _text(client: Client, work: Work, record: BatchRecord, plan: Plan) -> 
 def _language(client: Client, key: str, text: str, plan: Plan) -> Awaitable[Result]:
     """The ``client.language`` call of a text feature, with the plan's options it takes."""
     feature = feature_of(Kind.TEXT, key)
-    options = {"language": plan.language, "max_results": plan.max_results}
     call: Callable[..., Awaitable[Result]] = getattr(client.language, feature.key)
-    return call(text, **{k: v for k, v in options.items() if k in feature.option_names})
+    return call(text, **_options(plan, [feature]))
+
+
+def _options(plan: Plan, features: Sequence[Feature]) -> dict[str, Any]:
+    """The plan's options that ``features`` take: its language (a hint given to the job
+    reaches every feature that takes one), its result count, and its own options."""
+    language = plan.language
+    offered = {
+        "language": language,
+        "languages": (language,) if language else None,
+        "max_results": plan.max_results,
+        **plan.options,
+    }
+    taken = {o.name for f in features for o in f.options}
+    return {k: v for k, v in offered.items() if k in taken and v is not None}
 
 
 def _read(work: Work) -> bytes:
@@ -182,7 +196,9 @@ async def _call(record: BatchRecord, feature: str, call: Awaitable[Result]) -> N
 
 
 async def _video(client: Client, work: Work, record: BatchRecord, plan: Plan) -> None:
-    annotation = await client.video.annotate(_media(work), work.features, **plan.options)
+    features = [feature_of(Kind.VIDEO, f) for f in work.features]
+    options = {k: v for k, v in _options(plan, features).items() if k != "max_results"}
+    annotation = await client.video.annotate(_media(work), work.features, **options)
     for feature in work.features:
         record.results[feature] = FeatureResult(
             backend=annotation.backend,

@@ -84,9 +84,11 @@ class AsyncVision(AsyncNamespace):
         features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
         max_results: int = 10,
+        languages: Sequence[str] = (),
         backend: BackendChoice = None,
     ) -> ImageAnnotation:
-        """Several features of one image in one call (Google's BatchAnnotateImages)."""
+        """Several features of one image in one call (Google's BatchAnnotateImages);
+        ``languages`` are OCR hints, for ``text`` and ``document_text``."""
         if isinstance(image, list | tuple):
             raise InvalidInputError(
                 "annotate takes one image", hint="use vision.annotate_batch(images, features)"
@@ -95,6 +97,7 @@ class AsyncVision(AsyncNamespace):
             [await self._core.media(Image, image)],
             features,
             max_results=max_results,
+            languages=languages,
             backend=backend,
         )
         annotation = batch[0]
@@ -108,6 +111,7 @@ class AsyncVision(AsyncNamespace):
         features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
         max_results: int = 10,
+        languages: Sequence[str] = (),
         backend: BackendChoice = None,
     ) -> list[ImageAnnotation]:
         """Many images, the same features: one annotation per image, in order.
@@ -122,8 +126,11 @@ class AsyncVision(AsyncNamespace):
             raise InvalidInputError("annotate_batch takes a list of images")
         wanted = catalogue.pick(features, catalogue.of_media(Kind.IMAGE))
         max_results = catalogue.MAX_RESULTS.check("max_results", max_results)
+        hints = self._core.options(wanted, languages=languages) if languages else {}
         loaded = await asyncio.gather(*(self._load(i, value) for i, value in enumerate(images)))
-        task = AnnotateImagesTask(images=tuple(loaded), features=wanted, max_results=max_results)
+        task = AnnotateImagesTask(
+            images=tuple(loaded), features=wanted, max_results=max_results, **hints
+        )
         return (await self._core.run(task, backend)).annotations
 
     async def _load(self, index: int, value: object) -> Image | ItemError:

@@ -462,7 +462,8 @@ class VisionApi:
                 annotations[index] = ImageAnnotation(error=image)
                 continue
             try:
-                pending.append((index, image, image_request(image, features, task.max_results)))
+                request = image_request(image, features, task.max_results, task.languages)
+                pending.append((index, image, request))
             except InvalidInputError as exc:
                 annotations[index] = _failed(exc, index, image)
 

@@ -45,7 +45,7 @@ async def _annotate_one(
     fields: dict[str, Any] = {}
     try:
         for feature in task.features:
-            fields[feature.fields[0]] = await run(image_task(feature, image, task.max_results))
+            fields[feature.fields[0]] = await run(image_task(feature, task, image))
     except UnsupportedCapabilityError:
         raise  # not this image's fault: let the chain try another backend
     except SmartMLError as exc:
