@@ -278,14 +278,15 @@ def _retried(name: str, retries: int, last: BaseException | None) -> Attempt:
 
 
 def _stamp(result: Result, backend: str, attempts: list[Attempt], model: str) -> None:
-    """Provenance, written once: who answered (on every nested result too), the model
-    where the backend named none, and the attempts on what the caller gets back."""
+    """Provenance, written once, on the result and every result nested in it (a caller
+    may be handed a part: an image of a batch, one feature of an annotation): who
+    answered, the model where the backend named none, and the attempts."""
     result.backend = backend
     result.model = result.model or model
     result.attempts = attempts
     for value in result.__dict__.values():
         for part in value if isinstance(value, list) else [value]:
             if isinstance(part, Result):
-                _stamp(part, backend, attempts if result.hands_out_parts else [], result.model)
+                _stamp(part, backend, attempts, result.model)
             elif isinstance(part, ItemError):
                 part.backend = part.backend or backend

@@ -131,8 +131,6 @@ def _run(
         annotations = client.vision.annotate_batch(images, keys, max_results=max_results)
         for source, annotation in zip(images, annotations, strict=True):
             result: Result | None = getattr(annotation, one.fields[0]) if one else annotation
-            if one and result is not None:  # the part, with the provenance of the whole
-                result.attempts = annotation.attempts
             if annotation.error is not None or result is None:
                 failed += 1
                 message = annotation.error.message if annotation.error else "no result"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,10 +29,6 @@ class Attempt(Model):
 
 class Result(Model):
     """Base of every result: who answered, and the backend's original answer if kept."""
-
-    #: True for a container whose parts are handed to callers one by one (they carry
-    #: the call's ``attempts`` too).
-    hands_out_parts: ClassVar[bool] = False
 
     backend: str = Field(default="", description="The backend that answered, e.g. 'google'")
     model: str = Field(default="", description="The model or API version that answered")

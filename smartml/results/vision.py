@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
 from smartml.errors import ItemError
@@ -190,7 +188,5 @@ class ImageAnnotation(Result):
 
 class ImageAnnotations(Result):
     """Annotations of several images, in input order; a failed image carries ``error``."""
-
-    hands_out_parts: ClassVar[bool] = True
 
     annotations: list[ImageAnnotation] = Field(default_factory=list)
