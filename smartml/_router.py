@@ -234,8 +234,12 @@ class Router:
                 name, f"cooling down for {left:.0f} s more after repeated failures"
             )
         backend = self.gate(name, asked)
+        bound = self.settings.call_timeout
+        waits = asked.options.get("timeout")  # a backend's own wait, asked: bound it after
+        if isinstance(waits, int | float):
+            bound = max(bound, float(waits) + 30.0)
         try:
-            result = await _within(self.settings.call_timeout, backend.run(task))
+            result = await _within(bound, backend.run(task))
         except (BackendError, BackendUnavailableError):  # first: a BackendTimeoutError is
             self._failed(name)  # also an asyncio.TimeoutError, which must not be rewrapped
             raise
@@ -243,7 +247,7 @@ class Router:
             self._failed(name)
             raise BackendTimeoutError(
                 name,
-                f"no answer within {self.settings.call_timeout:g} s",
+                f"no answer within {bound:g} s",
                 hint="raise SMARTML_CALL_TIMEOUT or check the backend",
             ) from None
         except SmartMLError:

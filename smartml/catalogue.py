@@ -372,7 +372,10 @@ def _max_results(default: int) -> Option:
 
 
 TEXT_LANGUAGE = Option(
-    "language", Language(), None, "The text's language (BCP-47); detected when omitted"
+    "language",
+    Language(),
+    None,
+    "The text's language (BCP-47), detected when omitted; one the engine can't read is refused",
 )
 PROGRESS = Option("progress", Callback(), None, "Called with the percentage done as work goes on")
 OPERATION_TIMEOUT = Option(
@@ -544,7 +547,10 @@ LANGUAGE_DETECT = _text(
 
 # ---- vision ---------------------------------------------------------------------------
 _LANGUAGE_HINTS = Option(
-    "languages", Languages(), (), "OCR language hints (BCP-47); unreadable ones are refused"
+    "languages",
+    Languages(),
+    (),
+    "OCR language hints (BCP-47); one the engine can't read is refused",
 )
 
 VISION_LABELS = _image(
@@ -807,7 +813,9 @@ SPEECH_TRANSCRIBE = Feature(
         Option("beam_size", Integer(1, 20), None, "Whisper's beam size (default 5)"),
         Option("temperature", Number(0.0, 1.0), None, "Whisper's sampling temperature"),
         Option("vad_filter", Boolean(), None, "Whisper skips silence (default on)"),
-        Option("initial_prompt", Text(), None, "Whisper's initial prompt (style, vocabulary)"),
+        Option(
+            "initial_prompt", Text(), None, "Whisper's prompt for the first 30 s (style, words)"
+        ),
         Option("hotwords", Text(), None, "Whisper's hotwords"),
     ),
     google=Google(
@@ -886,7 +894,7 @@ TRANSLATION_TRANSLATE = Feature(
     'client.translate(text, target="fr")',
     aliases=("translate",),
     options=(
-        Option("target", Language(), None, "The language to translate into (required)"),
+        Option("target", Language(), "fr", "The language to translate into"),
         Option("source", Language(), None, "The text's language; detected when omitted"),
     ),
     google=Google("translate_v3", "TranslateText", options=("target", "source")),

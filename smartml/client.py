@@ -138,6 +138,7 @@ class AsyncSmartML:
         chunk_size: int = 16,
         max_results: int = 10,
         language: str | None = None,
+        options: Mapping[str, Any] | None = None,
         on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
         **engine_options: Any,
     ) -> BatchJob:
@@ -150,8 +151,11 @@ class AsyncSmartML:
         is ``"local"`` (this process) or ``"ray"`` (``address=...`` for a cluster);
         ``concurrency`` is chunks in flight (local) or actors (ray); images go in chunks
         of ``chunk_size``. Records come as they finish; ``job.summary`` counts them.
+        ``language`` reaches every feature that takes a language; ``options`` are the
+        features' own (``{"diarization": True}`` for ``speech``), each going to the
+        features that take it.
         """
-        plan = Plan.build(features, max_results=max_results, language=language)
+        plan = Plan.build(features, max_results=max_results, language=language, options=options)
         return BatchJob(
             self,
             [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs),

@@ -459,3 +459,31 @@ def test_a_job_option_no_planned_feature_takes_is_refused() -> None:
     assert Plan.build("shots", options={"shot_fps": 5}).options == {"shot_fps": 5}
     with pytest.raises(InvalidInputError, match=r"takes the option.*shot_fps"):
         Plan.build("labels", options={"shot_fps": 5})  # images: no such option
+
+
+def test_a_jobs_speech_options_reach_the_audio_and_refuse_a_soundtrack_that_cant(
+    fake_google: FakeGoogle, google: SmartML, tmp_path: Path
+) -> None:
+    from audio_samples import speak, wav
+    from video_samples import still, write_video
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "call.wav").write_bytes(wav(speak("Hello there.")))
+    options = {"diarization": True, "model": "phone_call"}
+    job = google.annotate_many("in", "speech", options=options, cache=False)
+    assert [r.status for r in job] == ["ok"]
+    config = fake_google.requests("Recognize")[0].config
+    assert config.diarization_config.enable_speaker_diarization and config.model == "phone_call"
+
+    (tmp_path / "in" / "clip.mp4").write_bytes(write_video(still("coffee", 0.5, (64, 48))))
+    with pytest.raises(InvalidInputError, match="'diarization' can't apply to 'speech' on video"):
+        list(google.annotate_many("in", "speech", options=options, cache=False))
+    with pytest.raises(InvalidInputError, match="takes the option"):
+        google.annotate_many("in", "labels", options=options)
+
+
+def test_every_feature_a_job_can_ask_has_a_table_summary() -> None:
+    from smartml import catalogue
+    from smartml.batch.export import SUMMARIES
+
+    assert set(SUMMARIES) == {f for kind in Kind for f in catalogue.of_media(kind)}

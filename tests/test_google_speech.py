@@ -369,3 +369,13 @@ def test_silence_gives_an_empty_transcript(client: SmartML, fake_google: FakeGoo
     fake_google.respond("Recognize", {})
     t = client.speech.transcribe(wav(1.0))
     assert (t.text, t.words, t.confidence) == ("", [], None)
+
+
+def test_a_timeout_bounds_an_inline_recognition(client: SmartML, fake_google: FakeGoogle) -> None:
+    from smartml import BackendTimeoutError
+
+    fake_google.delay("Recognize", 1.0)
+    started = time.monotonic()
+    with pytest.raises(BackendTimeoutError, match=r"within timeout=0\.2 s"):
+        client.speech.transcribe(wav(1.0), timeout=0.2)
+    assert time.monotonic() - started < 1.0

@@ -178,3 +178,16 @@ def test_bad_options_are_refused(client: SmartML, fake_google: FakeGoogle) -> No
     with pytest.raises(InvalidInputError, match="progress"):
         client.video.annotate(MP4, progress=42)
     assert fake_google.calls == []
+
+
+def test_a_timeout_option_widens_the_clients_bound_and_the_default_wait_stays_within_it(
+    fake_google: FakeGoogle,
+) -> None:
+    fake_google.on("AnnotateVideo", lambda r: video_operation(request=r, polls=3))
+    settings = {"google_endpoint": fake_google.endpoint, "call_timeout": 16.0}
+    with SmartML("google", **settings) as client:  # default wait: within 16 s, less 15 s
+        with pytest.raises(BackendTimeoutError, match="operations/fake-video") as caught:
+            client.video.annotate(MP4, features=["shots"], poll_interval=0.4)
+        assert "resume waiting with operation=" in (caught.value.hint or "")  # not the bound
+        video = client.video.annotate(MP4, ["shots"], timeout=20.0, poll_interval=0.4)
+    assert len(video.shot_changes) == 2  # 1.2 s of polls: over the default wait, answered

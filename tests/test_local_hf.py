@@ -1,11 +1,15 @@
 """Configured Hugging Face models: tiny random models built here run the real loading path.
 
 Random weights say nothing about polarity or entities, so these tests check structure,
-ranges, provenance, and the safety rules (offline, pickles, labels).
+ranges, provenance, and the safety rules (offline, pickles, labels). Also here: a tiny
+VITS text-to-speech model, and a blank spaCy pipeline (a configured, non-English one):
+each must speak or read only its own language, and refuse others with a typed error.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +22,12 @@ from smartml.backends.local import LocalBackend
 from smartml.backends.local.language.classify import taxonomy
 from smartml.backends.local.language.hf import polarity_values
 from smartml.backends.local.models import resolve
-from smartml.errors import BackendUnavailableError
+from smartml.codecs import decode
+from smartml.errors import (
+    BackendUnavailableError,
+    UnsupportedCapabilityError,
+    UnsupportedOptionError,
+)
 from smartml.results import ClassifyResult, EntitiesResult, EntityType, SentimentResult
 from smartml.settings import Settings
 
@@ -269,3 +278,159 @@ def test_classify_zero_shot_with_an_nli_model(tmp_path: Path) -> None:
     assert result.model == str(directory)
     assert len(result.categories) <= 3
     assert all(c.name in paths and 0 <= c.confidence <= 1 for c in result.categories)
+
+
+# ---- text-to-speech: a configured VITS model speaks its own language only ---------------
+HAS_ESPEAK = shutil.which("espeak-ng") is not None
+
+
+def _vits(directory: Path) -> Path:
+    """A randomly initialised, tiny VITS model and character tokenizer, saved to a dir."""
+    import torch
+    import transformers
+
+    directory.mkdir(parents=True)
+    vocab = {c: i for i, c in enumerate(["<pad>", "<unk>", *" abcdefghijklmnopqrstuvwxyz.,"])}
+    (directory / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = transformers.VitsTokenizer(
+        str(directory / "vocab.json"), phonemize=False, add_blank=True
+    )
+    config = transformers.VitsConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=32,
+        flow_size=8,
+        spectrogram_bins=17,
+        upsample_initial_channel=16,
+        upsample_rates=[4, 4],
+        upsample_kernel_sizes=[8, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        duration_predictor_num_flows=1,
+        duration_predictor_filter_channels=16,
+        depth_separable_num_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+        sampling_rate=16000,
+    )
+    torch.manual_seed(0)
+    transformers.VitsModel(config).save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def _edit_json(path: Path, **fields: Any) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text()), **fields}))
+
+
+@pytest.fixture(scope="module")
+def vits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One tiny VITS model in four directories: of an unknown language; German by its MMS
+    name; French by its config.json; Spanish by its tokenizer's (as MMS tokenizers say)."""
+    root = tmp_path_factory.mktemp("tts")
+    unknown = _vits(root / "my-voice")
+    german, french, spanish = root / "mms-tts-deu", root / "french-voice", root / "voz"
+    for copy in (german, french, spanish):
+        shutil.copytree(unknown, copy)
+    _edit_json(french / "config.json", language="fr")
+    _edit_json(spanish / "tokenizer_config.json", language="spa")
+    names = {"unknown": unknown, "de": german, "fr": french, "es": spanish}
+    return {key: str(path) for key, path in names.items()}
+
+
+def _tts(spec: str) -> SmartML:
+    return SmartML(backend="local", models={"tts": spec}, offline=True)
+
+
+def test_hf_tts_model_speaks(vits: dict[str, str]) -> None:
+    with _tts(vits["unknown"]) as client:
+        result = client.tts.synthesize("hello world. good day.", audio_format="flac", pitch=2.0)
+    samples, rate = decode(result.audio)
+    assert result.model == vits["unknown"] and result.voice == vits["unknown"]
+    assert rate == result.sample_rate == 16000 and len(samples) > 0
+    assert len(samples) / rate == pytest.approx(result.duration, rel=0.03)
+
+
+def test_hf_tts_voice_carries_its_language(vits: dict[str, str]) -> None:
+    for key in ("de", "fr", "es"):
+        with _tts(vits[key]) as client:
+            voice = next(v for v in client.tts.voices() if v.name == vits[key])
+            assert voice.engine == "hf" and voice.language_codes == [key]
+            assert voice.natural_sample_rate == 16000
+            assert vits[key] in {v.name for v in client.tts.voices(f"{key}-XX")}
+            assert vits[key] not in {v.name for v in client.tts.voices("it")}
+
+
+def test_hf_tts_speaks_its_language_and_hands_on_the_others(vits: dict[str, str]) -> None:
+    with _tts(vits["de"]) as client:
+        assert client.tts.synthesize("guten tag.", language="de-DE").voice == vits["de"]
+        assert vits["de"] not in {v.name for v in client.tts.voices("fr")}
+        if HAS_ESPEAK:  # French goes to espeak-ng's French voice, never the German model
+            french = client.tts.synthesize("bonjour.", language="fr-FR")
+            assert french.voice == "fr-fr" and french.model.startswith("espeak-ng")
+        else:
+            with pytest.raises(UnsupportedOptionError) as info:
+                client.tts.synthesize("bonjour.", language="fr-FR")
+            assert info.value.option == "language"
+        assert client.tts.synthesize("hello.").voice != vits["de"]  # the default en-US
+        named = client.tts.synthesize("guten tag.", voice=vits["de"])
+        assert named.voice == vits["de"]
+
+
+def test_hf_tts_model_of_unknown_language(vits: dict[str, str]) -> None:
+    """Used when named or when no specific language is asked (the default en-US), never
+    for an explicit other language; listed by voices() only."""
+    with _tts(vits["unknown"]) as client:
+        assert client.tts.synthesize("hello.").voice == vits["unknown"]
+        assert client.tts.synthesize("salut.", voice=vits["unknown"]).voice == vits["unknown"]
+        assert vits["unknown"] in {v.name for v in client.tts.voices()}
+        assert vits["unknown"] not in {v.name for v in client.tts.voices("en")}
+        if HAS_ESPEAK:
+            assert client.tts.synthesize("bonjour.", language="fr-FR").voice == "fr-fr"
+        else:
+            with pytest.raises(UnsupportedOptionError, match="no local voice speaks"):
+                client.tts.synthesize("bonjour.", language="fr-FR")
+
+
+def test_hf_tts_unspoken_language_is_a_typed_refusal(
+    vits: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartml.backends.local.tts.espeak import EspeakEngine
+    from smartml.backends.local.tts.piper import PiperEngine
+
+    monkeypatch.setattr(PiperEngine, "installed", classmethod(lambda cls: False))
+    monkeypatch.setattr(EspeakEngine, "installed", classmethod(lambda cls: False))
+    with _tts(vits["de"]) as client, pytest.raises(UnsupportedOptionError) as info:
+        client.tts.synthesize("bonjour.", language="fr-FR")
+    assert info.value.option == "language" and info.value.supported_by == ["google"]
+    assert "espeak-ng" in str(info.value) and vits["de"] in str(info.value)
+
+
+# ---- a configured spaCy pipeline reads its own language only ----------------------------
+@pytest.fixture(scope="module")
+def german_pipeline(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A blank German spaCy pipeline (a tokenizer only): enough for syntax and entities."""
+    spacy = pytest.importorskip("spacy")
+    directory = tmp_path_factory.mktemp("spacy") / "de_blank"
+    spacy.blank("de").to_disk(directory)
+    return str(directory)
+
+
+def test_configured_spacy_pipeline_reads_its_language(german_pipeline: str) -> None:
+    models = {"syntax": german_pipeline, "entities": german_pipeline}
+    with SmartML(backend="local", models=models, offline=True) as client:
+        syntax = client.language.syntax("Guten Tag. Wie geht es dir?", language="de-AT")
+        assert syntax.model == german_pipeline and syntax.language == "de-AT"
+        assert [t.text for t in syntax.tokens][:3] == ["Guten", "Tag", "."]
+        assert client.language.entities("Guten Tag.", language="de").language == "de"
+        for call in (client.language.syntax, client.language.entities):
+            with pytest.raises(UnsupportedOptionError, match="reads 'de' only") as info:
+                call("Bonjour tout le monde.", language="fr")
+            assert info.value.option == "language" and info.value.backend == "local"
+        english = "The quick brown fox jumps over the lazy dog, and the weather is lovely."
+        with pytest.raises(UnsupportedCapabilityError, match="detected") as refused:
+            client.language.syntax(english)
+        assert not isinstance(refused.value, UnsupportedOptionError)

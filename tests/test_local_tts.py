@@ -1,10 +1,9 @@
-"""Local text-to-speech through the public API: piper, espeak-ng and a Hugging Face VITS."""
+"""Local text-to-speech through the public API: piper and espeak-ng (a configured Hugging
+Face VITS model is tested in test_local_hf.py, with the other tiny configured models)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from smartml.backends.local.tts.base import chunks
 from smartml.backends.local.tts.dsp import median_f0
 from smartml.backends.local.tts.piper import PiperEngine
 from smartml.codecs import decode
-from smartml.errors import BackendUnavailableError, InvalidInputError
+from smartml.errors import BackendUnavailableError, InvalidInputError, UnsupportedOptionError
 from smartml.results.tts import AUDIO_FORMATS, SynthesizedSpeech
+from smartml.testing import FakeGoogle
 
 HAS_ESPEAK = shutil.which("espeak-ng") is not None
 HAS_PIPER = not missing(PiperEngine.requires)
@@ -102,11 +102,31 @@ def test_voices_listed_and_filtered(client: SmartML) -> None:
 
 
 def test_unknown_voice_is_refused(client: SmartML) -> None:
-    with pytest.raises(InvalidInputError, match="unknown local voice") as info:
+    with pytest.raises(UnsupportedOptionError, match="unknown local voice") as info:
         client.tts.synthesize("Hello.", voice="xx-nobody")
+    assert info.value.option == "voice" and info.value.backend == "local"
+    assert info.value.supported_by == ["google"]
     assert "available voices" in str(info.value)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError):  # wrong everywhere: not a refusal to move on from
         client.tts.synthesize("")
+
+
+def test_unspoken_language_is_refused(client: SmartML) -> None:
+    if client.tts.voices("zu"):
+        pytest.skip("this espeak-ng speaks Zulu")
+    with pytest.raises(UnsupportedOptionError, match="no local voice speaks 'zu-ZA'") as info:
+        client.tts.synthesize("Sawubona.", language="zu-ZA")
+    assert info.value.option == "language" and info.value.supported_by == ["google"]
+    assert 'backend="google"' in str(info.value) and "available voices" in str(info.value)
+
+
+def test_a_chain_moves_on_to_google_for_a_voice_local_lacks(fake_google: FakeGoogle) -> None:
+    with SmartML(backend=["local", "google"], google_endpoint=fake_google.endpoint) as chain:
+        result = chain.tts.synthesize("Hello there.", voice="en-US-Wavenet-D")
+    assert result.backend == "google" and result.voice == "en-US-Wavenet-D"
+    assert [(a.backend, a.error_type) for a in result.attempts] == [
+        ("local", "UnsupportedOptionError")
+    ]
 
 
 @pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
@@ -125,52 +145,3 @@ def test_no_engine_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(BackendUnavailableError, match="text-to-speech") as info:
         SmartML(backend="local").tts.synthesize("Hello.")
     assert "smartml[piper]" in str(info.value) and "espeak-ng" in str(info.value)
-
-
-@pytest.fixture(scope="module")
-def tiny_vits(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised, tiny VITS model and character tokenizer, saved to a dir."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    directory = tmp_path_factory.mktemp("vits")
-    vocab = {c: i for i, c in enumerate(["<pad>", "<unk>", *" abcdefghijklmnopqrstuvwxyz.,"])}
-    (directory / "vocab.json").write_text(json.dumps(vocab))
-    tokenizer = transformers.VitsTokenizer(
-        str(directory / "vocab.json"), phonemize=False, add_blank=True
-    )
-    config = transformers.VitsConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        ffn_dim=32,
-        flow_size=8,
-        spectrogram_bins=17,
-        upsample_initial_channel=16,
-        upsample_rates=[4, 4],
-        upsample_kernel_sizes=[8, 8],
-        resblock_kernel_sizes=[3],
-        resblock_dilation_sizes=[[1, 3]],
-        prior_encoder_num_flows=1,
-        prior_encoder_num_wavenet_layers=1,
-        duration_predictor_num_flows=1,
-        duration_predictor_filter_channels=16,
-        depth_separable_num_layers=1,
-        posterior_encoder_num_wavenet_layers=1,
-        sampling_rate=16000,
-    )
-    torch.manual_seed(0)
-    transformers.VitsModel(config).save_pretrained(directory, safe_serialization=True)
-    tokenizer.save_pretrained(directory)
-    return directory
-
-
-def test_hf_vits_model(tiny_vits: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    client = SmartML(backend="local", models={"tts": str(tiny_vits)})
-    result = client.tts.synthesize("hello world. good day.", audio_format="flac", pitch=2.0)
-    samples, rate = decode(result.audio)
-    assert result.model == str(tiny_vits) and result.voice == str(tiny_vits)
-    assert rate == result.sample_rate == 16000 and len(samples) > 0
-    assert len(samples) / rate == pytest.approx(result.duration, rel=0.03)
-    assert str(tiny_vits) in {v.name for v in client.tts.voices("en")}

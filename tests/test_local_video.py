@@ -212,3 +212,22 @@ def test_text_in_frames_and_objects_without_a_detector(client: Any, tmp_path: Pa
 
     with pytest.raises(UnsupportedCapabilityError, match="object detector"):
         client.video.annotate(path, features=["objects"])
+
+
+def test_an_async_progress_callback_is_run_on_the_callers_loop(shots_video: Path) -> None:
+    import asyncio
+
+    from smartml import AsyncSmartML
+
+    seen: list[float] = []
+
+    async def report(percent: float) -> None:
+        seen.append(percent)
+
+    async def annotate() -> None:
+        async with AsyncSmartML("local") as client:
+            await client.video.annotate(shots_video, ["shots"], progress=report)
+            await asyncio.sleep(0.05)  # the last reports are scheduled, not awaited
+
+    asyncio.run(annotate())
+    assert seen and seen == sorted(seen) and seen[-1] == 100.0

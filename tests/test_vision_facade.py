@@ -150,3 +150,20 @@ def test_annotate_passes_ocr_hints_and_refuses_them_without_a_text_feature(
             client.vision.annotate(buffer.getvalue(), ["labels"], languages=["fr"])
     sent = fake_google.requests("BatchAnnotateImages")[0].requests[0]
     assert list(sent.image_context.language_hints) == ["fr"]
+
+
+def test_annotate_gives_each_feature_its_own_default_result_count(
+    fake_google: FakeGoogle,
+) -> None:
+    from smartml import InvalidInputError, SmartML
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (32, 32), "white").save(buffer, format="PNG")
+    with SmartML("google", google_endpoint=fake_google.endpoint) as client:
+        client.vision.annotate(buffer.getvalue(), ["labels", "faces", "text"])
+        client.vision.annotate(buffer.getvalue(), ["labels", "faces", "text"], max_results=3)
+        with pytest.raises(InvalidInputError, match="unknown option 'max_results'"):
+            client.vision.annotate(buffer.getvalue(), ["safe_search"], max_results=3)
+    first, second = (r.requests[0] for r in fake_google.requests("BatchAnnotateImages"))
+    assert [f.max_results for f in first.features] == [10, 50, 0]  # labels, faces, text
+    assert [f.max_results for f in second.features] == [3, 3, 0]

@@ -163,7 +163,7 @@ class AnnotateImagesTask(Task[ImageAnnotations]):
     feature: ClassVar[Feature] = catalogue.VISION_LABELS
     images: tuple[Image | ItemError, ...]
     features: tuple[Feature, ...]
-    max_results: int = 10
+    max_results: int | None = None  # None: each feature's own default
     languages: tuple[str, ...] = ()  # OCR hints
 
     @classmethod
@@ -255,7 +255,7 @@ def image_task(feature: Feature, task: AnnotateImagesTask, image: Image) -> Task
     task_type = next((t for t in IMAGE_TASKS if feature in t.carries()), None)
     if task_type is None:
         raise KeyError(feature.name)
-    if "max_results" in feature.option_names:
+    if task.max_results is not None and "max_results" in feature.option_names:
         return task_type(image=image, max_results=task.max_results)  # type: ignore[call-arg]
     return task_type(image=image)  # type: ignore[call-arg]
 

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from smartml import catalogue
+from smartml.batch.plan import Kind, feature_of
 from smartml.batch.records import BatchRecord
+from smartml.catalogue import Feature
 from smartml.errors import BackendUnavailableError, InvalidInputError
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -31,37 +34,64 @@ def _names(items: list[dict[str, Any]], name: str, score: str | None) -> str:
     return "; ".join(parts)
 
 
+Summary = Callable[[dict[str, Any]], Any]
+
+
+def _labels(r: dict[str, Any]) -> str:
+    return _names(r.get("labels", []), "description", "score")
+
+
 def _video_labels(r: dict[str, Any]) -> str:
     return _names(
         r.get("segment_labels") or r.get("shot_labels") or [], "description", "confidence"
     )
 
 
-#: A short summary of each feature's result JSON.
-SUMMARIES: dict[str, Callable[[str, dict[str, Any]], Any]] = {
-    "labels": lambda kind, r: (
-        _video_labels(r) if kind == "video" else _names(r.get("labels", []), "description", "score")
-    ),
-    "objects": lambda kind, r: _names(r.get("object_tracks") or r.get("objects", []), "name", None),
-    "faces": lambda kind, r: len(r.get("object_tracks") or r.get("faces", [])),
-    "people": lambda kind, r: len(r.get("object_tracks", [])),
-    "text": lambda kind, r: (
-        " | ".join(t.get("text", "") for t in r["text"]) if kind == "video" else r.get("text", "")
-    ),
-    "document_text": lambda kind, r: r.get("text", ""),
-    "safe_search": lambda kind, r: ", ".join(
+def _tracks(r: dict[str, Any]) -> int:
+    return len(r.get("object_tracks", []))
+
+
+def _ocr(r: dict[str, Any]) -> str:
+    return str(r.get("text", ""))
+
+
+def _places(r: dict[str, Any]) -> str:
+    return _names(r.get("items", []), "description", "score")
+
+
+def _count(r: dict[str, Any]) -> int:
+    return len(r.get("items", []))
+
+
+#: A short summary of each feature's result JSON (a list result comes as ``items``).
+SUMMARIES: dict[Feature, Summary] = {
+    catalogue.VISION_LABELS: _labels,
+    catalogue.VISION_OBJECTS: lambda r: _names(r.get("objects", []), "name", "score"),
+    catalogue.VISION_FACES: lambda r: len(r.get("faces", [])),
+    catalogue.VISION_TEXT: _ocr,
+    catalogue.VISION_DOCUMENT_TEXT: _ocr,
+    catalogue.VISION_SAFE_SEARCH: lambda r: ", ".join(
         f"{k}={r.get(k)}" for k in ("adult", "racy", "violence", "medical", "spoof")
     ),
-    "sentiment": lambda kind, r: r.get("score"),
-    "entities": lambda kind, r: _names(r.get("entities", []), "name", None),
-    "syntax": lambda kind, r: len(r.get("tokens", [])),
-    "classify": lambda kind, r: _names(r.get("categories", []), "name", "confidence"),
-    "detect": lambda kind, r: r.get("language"),
-    "speech": lambda kind, r: (
-        (r.get("transcript") or {}).get("text", "") if kind == "video" else r.get("text", "")
-    ),
-    "shots": lambda kind, r: len(r.get("shot_changes", [])),
-    "explicit": lambda kind, r: len(r.get("explicit_frames", [])),
+    catalogue.VISION_LANDMARKS: _places,
+    catalogue.VISION_LOGOS: _places,
+    catalogue.VISION_PROPERTIES: lambda r: len(r.get("dominant_colors", [])),
+    catalogue.VISION_CROP_HINTS: _count,
+    catalogue.VISION_WEB: lambda r: ", ".join(r.get("best_guess_labels", [])),
+    catalogue.LANGUAGE_SENTIMENT: lambda r: r.get("score"),
+    catalogue.LANGUAGE_ENTITIES: lambda r: _names(r.get("entities", []), "name", None),
+    catalogue.LANGUAGE_SYNTAX: lambda r: len(r.get("tokens", [])),
+    catalogue.LANGUAGE_CLASSIFY: lambda r: _names(r.get("categories", []), "name", "confidence"),
+    catalogue.LANGUAGE_DETECT: lambda r: r.get("language"),
+    catalogue.SPEECH_TRANSCRIBE: lambda r: r.get("text", ""),
+    catalogue.VIDEO_LABELS: _video_labels,
+    catalogue.VIDEO_SHOTS: lambda r: len(r.get("shot_changes", [])),
+    catalogue.VIDEO_OBJECTS: lambda r: _names(r.get("object_tracks", []), "name", None),
+    catalogue.VIDEO_EXPLICIT: lambda r: len(r.get("explicit_frames", [])),
+    catalogue.VIDEO_SPEECH: lambda r: (r.get("transcript") or {}).get("text", ""),
+    catalogue.VIDEO_TEXT: lambda r: " | ".join(t.get("text", "") for t in r.get("text", [])),
+    catalogue.VIDEO_FACES: _tracks,
+    catalogue.VIDEO_PEOPLE: _tracks,
 }
 
 
@@ -78,11 +108,11 @@ def flatten(record: BatchRecord) -> dict[str, Any]:
         ),
     }
     for feature, answer in record.results.items():
-        summarize = SUMMARIES.get(feature)
+        summarize = SUMMARIES[feature_of(Kind(record.kind), feature)]
         result = answer.result if isinstance(answer.result, dict) else {"items": answer.result}
         try:
-            row[feature] = summarize(record.kind, result) if summarize else None
-        except (KeyError, TypeError, ValueError):
+            row[feature] = summarize(result)
+        except (KeyError, TypeError, ValueError, AttributeError):
             row[feature] = None
         row[f"{feature}_backend"] = answer.backend
         row[f"{feature}_model"] = answer.model

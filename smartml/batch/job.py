@@ -165,6 +165,7 @@ class BatchJob:
         """Refuse, before any work, features no backend of the chain can do here (as
         ``client.capabilities()`` says: served, honoured and usable)."""
         kinds = {item.kind for item in inputs.items}
+        self.plan.check_options(kinds)
         for kind, key, feature in self.plan.catalogue_features():
             if kind not in kinds:
                 continue

@@ -118,6 +118,21 @@ class Plan:
         blob = json.dumps([kind.value, feature, params], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
+    def check_options(self, kinds: Iterable[Kind]) -> None:
+        """Refuse an option that a feature takes on some of these kinds of input and not
+        on others (``speech`` with ``diarization`` would otherwise diarize the audio files
+        and silently not the soundtracks of the videos)."""
+        features = [FEATURES[kind][key] for kind in kinds for key in self.for_kind(kind)]
+        for name in self.options:
+            keys = {f.key for f in features if f.option(name) is not None}
+            lacking = [f for f in features if f.key in keys and f.option(name) is None]
+            if lacking:
+                where = ", ".join(f"{f.key!r} on {f.media} inputs" for f in lacking)
+                raise InvalidInputError(
+                    f"option {name!r} can't apply to {where}",
+                    hint="run those kinds of input in a job of their own",
+                )
+
     def catalogue_features(self) -> Iterable[tuple[Kind, str, Feature]]:
         """Each (kind, feature key, catalogue feature) the plan asks."""
         for kind in self.kinds:
@@ -126,7 +141,8 @@ class Plan:
 
 
 def _check_options(planned: Mapping[Kind, tuple[str, ...]], options: Mapping[str, Any]) -> None:
-    """Every option of a job goes to some feature it plans (checked there, by the client)."""
+    """Every option of a job goes to some feature it plans (the values are checked by
+    the client, call by call)."""
     features = [FEATURES[kind][key] for kind, keys in planned.items() for key in keys]
     taken = {o.name for f in features for o in f.options}
     unknown = sorted(set(options) - taken)

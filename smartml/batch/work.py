@@ -133,9 +133,9 @@ async def _single(client: Client, work: Work, record: BatchRecord, plan: Plan) -
     if kind is Kind.TEXT:
         await _text(client, work, record, plan)
     elif kind is Kind.AUDIO:
-        await _call(
-            record, "speech", client.speech.transcribe(_media(work), language=plan.language)
-        )
+        (key,) = work.features
+        options = _options(plan, [feature_of(kind, key)])
+        await _call(record, key, client.speech.transcribe(_media(work), **options))
     elif kind is Kind.VIDEO:
         await _video(client, work, record, plan)
 

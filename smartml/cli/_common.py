@@ -11,6 +11,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from smartml.catalogue import Feature
 from smartml.errors import InvalidInputError, SmartMLError
 from smartml.results import Result
 
@@ -26,13 +27,16 @@ BackendOption = typer.Option(
     help="Backend or fallback chain, e.g. google,local (default: SMARTML_BACKEND or local)",
 )
 JsonOption = typer.Option(False, "--json", help="Print the result model's JSON and nothing else")
-OptionsOption = typer.Option(
-    None,
-    "--option",
-    "-O",
-    help="A feature option NAME=VALUE (VALUE read as JSON when it parses: true, 3, "
-    '["a","b"]); repeatable; see `smartml capabilities` for who honours which',
+OPTIONS_HELP = (
+    "A feature option NAME=VALUE (VALUE read as JSON when it parses: true, 3, "
+    '["a","b"]); repeatable; see `smartml capabilities` for who honours which'
 )
+OptionsOption = typer.Option(None, "--option", "-O", help=OPTIONS_HELP)
+
+
+def keys(*features: Feature) -> str:
+    """A default ``--features`` value: the features' keys, comma-separated."""
+    return ",".join(f.key for f in features)
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:

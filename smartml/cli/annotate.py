@@ -23,7 +23,15 @@ from smartml.batch import BatchRecord, Estimate, Kind, Plan, Summary
 from smartml.batch.export import FORMATS, table_path, write_table
 from smartml.batch.plan import DEFAULT_FEATURES, all_features
 from smartml.batch.plan import FEATURES as PLAN_FEATURES
-from smartml.cli._common import BackendOption, chain, err, friendly_errors, out
+from smartml.cli._common import (
+    OPTIONS_HELP,
+    BackendOption,
+    chain,
+    err,
+    friendly_errors,
+    out,
+    parse_options,
+)
 from smartml.errors import InvalidInputError
 
 #: Failures listed in the summary before "and N more".
@@ -91,7 +99,14 @@ def annotate(
         int, typer.Option("--max-results", help="Labels/categories per input")
     ] = 10,
     language: Annotated[
-        str | None, typer.Option("--language", help="Language hint (BCP-47)")
+        str | None,
+        typer.Option(
+            "--language", help="Language (BCP-47), for every feature that takes one (OCR hints too)"
+        ),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-O", help=OPTIONS_HELP),
     ] = None,
     cache: Annotated[
         Path | None,
@@ -165,6 +180,7 @@ def annotate(
                 concurrency=concurrency,
                 max_results=max_results,
                 language=language,
+                options=parse_options(option),
                 on_record=reporter,
                 **options,
             )

@@ -21,6 +21,7 @@ from smartml.cli._common import (
     chain,
     err,
     friendly_errors,
+    keys,
     out,
     parse_options,
 )
@@ -34,7 +35,7 @@ app = typer.Typer(
 
 VideoArgument = typer.Argument(..., help="A video path, gs:// URI or http(s) URL")
 FeaturesOption = typer.Option(
-    "shots,labels,faces",
+    keys(catalogue.VIDEO_SHOTS, catalogue.VIDEO_LABELS, catalogue.VIDEO_FACES),
     "--features",
     "-f",
     help="Comma-separated: " + ", ".join(f.key for f in catalogue.of_media(Kind.VIDEO)),
@@ -166,7 +167,16 @@ def locate(
 def timeline(
     video: str = VideoArgument,
     output: Path = OutputOption,
-    features: str = typer.Option("shots,labels,faces,explicit", "--features", "-f"),
+    features: str = typer.Option(
+        keys(
+            catalogue.VIDEO_SHOTS,
+            catalogue.VIDEO_LABELS,
+            catalogue.VIDEO_FACES,
+            catalogue.VIDEO_EXPLICIT,
+        ),
+        "--features",
+        "-f",
+    ),
     backend: str | None = BackendOption,
     fps: float | None = FpsOption,
 ) -> None:
@@ -192,7 +202,11 @@ def timeline(
 def render(
     video: str = VideoArgument,
     output: Path = OutputOption,
-    features: str = typer.Option("shots,labels,faces", "--features", "-f"),
+    features: str = typer.Option(
+        keys(catalogue.VIDEO_SHOTS, catalogue.VIDEO_LABELS, catalogue.VIDEO_FACES),
+        "--features",
+        "-f",
+    ),
     backend: str | None = BackendOption,
     fps: float | None = FpsOption,
 ) -> None:

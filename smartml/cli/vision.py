@@ -11,7 +11,15 @@ from rich.table import Table
 
 from smartml import catalogue
 from smartml.catalogue import Feature, Kind
-from smartml.cli._common import BackendOption, JsonOption, chain, err, friendly_errors, out
+from smartml.cli._common import (
+    BackendOption,
+    JsonOption,
+    chain,
+    err,
+    friendly_errors,
+    keys,
+    out,
+)
 from smartml.errors import SmartMLError
 from smartml.results import (
     FacesResult,
@@ -30,7 +38,7 @@ app = typer.Typer(
 
 ImagesArgument = typer.Argument(..., help="Image paths, gs:// URIs or http(s) URLs")
 FeaturesOption = typer.Option(
-    "labels,faces,text",
+    keys(catalogue.VISION_LABELS, catalogue.VISION_FACES, catalogue.VISION_TEXT),
     "--features",
     "-f",
     help="Comma-separated: " + ", ".join(f.key for f in catalogue.of_media(Kind.IMAGE)),
@@ -38,7 +46,15 @@ FeaturesOption = typer.Option(
 
 DrawImageArgument = typer.Argument(..., help="The image to draw on")
 DrawFeaturesOption = typer.Option(
-    "faces,text,objects,labels", "--features", "-f", help="Which results to draw"
+    keys(
+        catalogue.VISION_FACES,
+        catalogue.VISION_TEXT,
+        catalogue.VISION_OBJECTS,
+        catalogue.VISION_LABELS,
+    ),
+    "--features",
+    "-f",
+    help="Which results to draw",
 )
 OutputOption = typer.Option(..., "--output", "-o", help="Where to write the PNG/JPEG")
 
@@ -118,7 +134,7 @@ def _run(
     features: list[str] | Feature,
     backend: str | None,
     as_json: bool,
-    max_results: int = 10,
+    max_results: int | None = None,
 ) -> None:
     """Annotate ``images`` (in batches) and print each annotation, or only the part of
     the one ``Feature`` asked."""
@@ -214,7 +230,9 @@ def annotate(
     features: str = FeaturesOption,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
-    max_results: int = typer.Option(10, "--max-results", min=1),
+    max_results: int | None = typer.Option(
+        None, "--max-results", min=1, help="For every feature that takes it (default: its own)"
+    ),
 ) -> None:
     """Several features of each image in one call."""
     _run(images, _split(features), backend, json, max_results)

@@ -83,12 +83,14 @@ class AsyncVision(AsyncNamespace):
         image: object,
         features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
-        max_results: int = 10,
+        max_results: int | None = None,
         languages: Sequence[str] = (),
         backend: BackendChoice = None,
     ) -> ImageAnnotation:
-        """Several features of one image in one call (Google's BatchAnnotateImages);
-        ``languages`` are OCR hints, for ``text`` and ``document_text``."""
+        """Several features of one image in one call (Google's BatchAnnotateImages).
+        ``max_results`` bounds every feature that takes it (default: each feature's own,
+        as in ``vision.faces``...); ``languages`` are OCR hints, for ``text`` and
+        ``document_text``."""
         if isinstance(image, list | tuple):
             raise InvalidInputError(
                 "annotate takes one image", hint="use vision.annotate_batch(images, features)"
@@ -110,7 +112,7 @@ class AsyncVision(AsyncNamespace):
         images: Sequence[object],
         features: Sequence[str] = catalogue.defaults(Kind.IMAGE),
         *,
-        max_results: int = 10,
+        max_results: int | None = None,
         languages: Sequence[str] = (),
         backend: BackendChoice = None,
     ) -> list[ImageAnnotation]:
@@ -125,12 +127,10 @@ class AsyncVision(AsyncNamespace):
         if isinstance(images, str | bytes) or not isinstance(images, Sequence):
             raise InvalidInputError("annotate_batch takes a list of images")
         wanted = catalogue.pick(features, catalogue.of_media(Kind.IMAGE))
-        max_results = catalogue.MAX_RESULTS.check("max_results", max_results)
-        hints = self._core.options(wanted, languages=languages) if languages else {}
+        given = {"max_results": max_results, "languages": tuple(languages) or None}
+        options = self._core.options(wanted, **{k: v for k, v in given.items() if v is not None})
         loaded = await asyncio.gather(*(self._load(i, value) for i, value in enumerate(images)))
-        task = AnnotateImagesTask(
-            images=tuple(loaded), features=wanted, max_results=max_results, **hints
-        )
+        task = AnnotateImagesTask(images=tuple(loaded), features=wanted, **options)
         return (await self._core.run(task, backend)).annotations
 
     async def _load(self, index: int, value: object) -> Image | ItemError:

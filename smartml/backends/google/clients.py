@@ -23,6 +23,7 @@ from smartml.backends.google.endpoints import is_loopback
 
 if TYPE_CHECKING:
     from smartml.backends.google.credentials import Auth
+    from smartml.settings import Settings
 
 CHANNEL_OPTIONS = (
     ("grpc.max_send_message_length", -1),
@@ -52,11 +53,21 @@ Caller = Callable[[ApiSpec, str, Mapping[str, Any]], Awaitable[Any]]
 
 
 class Session(Protocol):
-    """What an API module's handlers get from the backend: RPCs and the credentials."""
+    """What an API module's handlers get from the backend: RPCs, the credentials, and
+    the settings."""
+
+    settings: Settings
 
     async def call(self, api: ApiSpec, method: str, request: Mapping[str, Any]) -> Any: ...
 
     def auth(self) -> Auth: ...
+
+
+def operation_wait(settings: Settings, default: float) -> float:
+    """How long to wait for a long-running operation when the call names no ``timeout``:
+    ``default``, but within the client's call timeout, so that the wait ends with the
+    operation's own error (its name, to resume) rather than the client's bound."""
+    return max(1.0, min(default, settings.call_timeout - 15.0))
 
 
 @functools.cache

@@ -25,13 +25,13 @@ joined in time order).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from smartml.backends.base import Handler
 from smartml.backends.google import limits
-from smartml.backends.google.clients import ApiSpec, Caller, Session
+from smartml.backends.google.clients import ApiSpec, Caller, Session, operation_wait
 from smartml.backends.google.retry import BACKEND, is_google_error, to_smartml_error
 from smartml.backends.tasks import Task, TranscribeTask
 from smartml.catalogue import SPEECH_TRANSCRIBE, PhraseHint
@@ -58,8 +58,8 @@ URI_ENCODINGS = {
 
 def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The speech task this API serves, bound to ``call``."""
-    call = google.call
-    return {TranscribeTask: SpeechApi(call).transcribe}
+    wait = operation_wait(google.settings, DEFAULT_OPERATION_TIMEOUT)
+    return {TranscribeTask: SpeechApi(google.call, wait).transcribe}
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,9 @@ class Options:
 
 
 class SpeechApi:
-    def __init__(self, call: Caller) -> None:
+    def __init__(self, call: Caller, wait: float = DEFAULT_OPERATION_TIMEOUT) -> None:
         self._call = call
+        self._wait = wait  # seconds for a long-running recognition without a timeout
 
     async def transcribe(self, task: TranscribeTask) -> Transcript:
         options = Options.of(task.options)
@@ -128,10 +129,10 @@ class SpeechApi:
             "audio": {"uri": audio.uri} if audio.uri else {"content": audio.content},
         }
         if audio.uri is None:
-            response = await self._call(API, "recognize", request)
+            response = await bounded(self._call(API, "recognize", request), options.timeout)
         else:
             operation = await self._call(API, "long_running_recognize", request)
-            response = await wait_for_operation(operation, options.timeout)
+            response = await wait_for_operation(operation, options.timeout or self._wait)
         return parse_response(
             response, diarized=options.diarized, language=task.language, duration=audio.duration
         )
@@ -269,6 +270,20 @@ def diarization_config(options: Options) -> dict[str, Any] | None:
         "enable_speaker_diarization": True,
         **{name: count for name, count in counts.items() if count is not None},
     }
+
+
+async def bounded(call: Awaitable[Any], timeout: float | None) -> Any:
+    """``call``'s answer within ``timeout`` seconds (None: the retry budget's bound)."""
+    if timeout is None:
+        return await call
+    try:
+        return await asyncio.wait_for(call, timeout)
+    except asyncio.TimeoutError as exc:
+        raise BackendTimeoutError(
+            BACKEND,
+            f"{API.name}.recognize: no answer within timeout={timeout:g} s",
+            hint="pass a larger timeout=... (seconds), or split the audio",
+        ) from exc
 
 
 async def wait_for_operation(operation: Any, timeout: float | None) -> Any:

@@ -13,7 +13,9 @@ Features: labels (segment, shot and frame level), shots, objects, explicit, spee
 text, faces and people (the last two become ``object_tracks`` named "face"/"person").
 
 Options (``client.video.annotate(video, features, **options)``): ``timeout`` (seconds
-to wait, default :data:`DEFAULT_OPERATION_TIMEOUT`), ``progress`` (a callable taking
+to wait, default :data:`DEFAULT_OPERATION_TIMEOUT` within the client's call timeout, so
+the wait ends with this module's error naming the operation; a larger ``timeout``
+widens the client's bound for that call), ``progress`` (a callable taking
 a float 0-100, called as the percentage grows, 100 last; it may be a coroutine
 function), ``operation`` (the name of a running operation to resume), ``language``
 (speech, default en-US), ``punctuation`` (speech, default True), ``poll_interval``
@@ -33,7 +35,7 @@ from typing import Any
 
 from smartml.backends.base import Handler
 from smartml.backends.google import limits
-from smartml.backends.google.clients import ApiSpec, Caller, Session
+from smartml.backends.google.clients import ApiSpec, Caller, Session, operation_wait
 from smartml.backends.google.retry import BACKEND, to_smartml_error
 from smartml.backends.google.speech import bcp47, seconds
 from smartml.backends.tasks import Task, VideoTask
@@ -80,7 +82,8 @@ Progress = Callable[[float], object]
 
 def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The video task this API serves, bound to ``call``."""
-    return {VideoTask: VideoApi(google.call).annotate}
+    wait = operation_wait(google.settings, DEFAULT_OPERATION_TIMEOUT)
+    return {VideoTask: VideoApi(google.call, wait).annotate}
 
 
 class OperationsClient:
@@ -123,11 +126,12 @@ class Options:
 
 
 class VideoApi:
-    def __init__(self, call: Caller) -> None:
+    def __init__(self, call: Caller, wait: float = DEFAULT_OPERATION_TIMEOUT) -> None:
         self._call = call
+        self._default_wait = wait  # seconds to wait for an operation without a timeout
 
     async def annotate(self, task: VideoTask) -> VideoAnnotation:
-        options = Options.of(task.options)
+        options = Options.of({"timeout": self._default_wait, **task.options})
         if options.operation is not None:
             name, operation = options.operation, None
         else:

@@ -369,7 +369,7 @@ def google_type(feature: Feature) -> str:
 def image_request(
     image: Image,
     features: Sequence[Feature],
-    max_results: int = 0,
+    max_results: int | None = None,
     languages: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One ``AnnotateImageRequest``: inline bytes (size-checked) or a ``gs://`` URI."""
@@ -379,11 +379,22 @@ def image_request(
     )
     request: dict[str, Any] = {
         "image": content,
-        "features": [{"type_": google_type(f), "max_results": max_results} for f in features],
+        "features": [
+            {"type_": google_type(f), "max_results": limit(f, max_results)} for f in features
+        ],
     }
     if languages:
         request["image_context"] = {"language_hints": list(languages)}
     return request
+
+
+def limit(feature: Feature, max_results: int | None) -> int:
+    """The ``max_results`` Google gets for ``feature``: the one asked where the feature
+    takes it, else the feature's default (0, Google's own, for those without one)."""
+    option = feature.option("max_results")
+    if option is None:
+        return 0
+    return max_results if max_results is not None else int(option.default)
 
 
 def item_error(status: Any, *, what: str) -> SmartMLError:
@@ -490,7 +501,7 @@ class VisionApi:
                     error = item_error(response.error, what=what)
                     annotations[index] = _failed(error, index, image)
                 else:
-                    frame = Frame.of(image, response, task.max_results)
+                    frame = Frame.of(image, response, task.max_results or 0)
                     parsed = {f.fields[0]: PARSERS[f](response, frame) for f in features}
                     annotations[index] = ImageAnnotation(**parsed, raw=response)
         return ImageAnnotations(annotations=annotations)

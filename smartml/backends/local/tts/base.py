@@ -4,6 +4,11 @@ A :class:`SpeechEngine` writes only ``load``, :meth:`~SpeechEngine.speak` (one c
 text to samples) and :meth:`~SpeechEngine.voices`; this base splits long text at
 sentences, joins the audio, applies whatever rate and pitch the engine did not apply
 natively (:mod:`.dsp`), and encodes to the requested format with :func:`smartml.codecs.encode`.
+
+A ``voice`` the engines don't have, or a ``language`` none speaks, is refused with an
+:class:`~smartml.errors.UnsupportedOptionError` naming the option (:func:`refuse`), so a
+chain such as ``["local", "google"]`` moves on; only input that is wrong everywhere (no
+text to speak) is an :class:`~smartml.errors.InvalidInputError`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from smartml import catalogue
 from smartml.backends.local.engine import Engine
 from smartml.backends.local.language.text import split_sentences
 from smartml.backends.local.tts import dsp
 from smartml.backends.tasks import SynthesizeTask
 from smartml.codecs import encode
-from smartml.errors import InvalidInputError
+from smartml.errors import InvalidInputError, UnsupportedOptionError
 from smartml.results.tts import SynthesizedSpeech, Voice
 
 if TYPE_CHECKING:
@@ -74,6 +80,22 @@ def matches_language(codes: list[str], language: str | None) -> bool:
         if have in (want, primary) or have.startswith(want + "-"):
             return True
     return False
+
+
+#: Who speaks what the local engines refuse.
+SUPPORTED_BY = ["google"]
+
+
+def refuse(option: str, message: str, hint: str | None = None) -> UnsupportedOptionError:
+    """The refusal of a ``voice`` or ``language`` no local engine has: a chain moves on."""
+    return UnsupportedOptionError(
+        catalogue.TTS_SYNTHESIZE.name,
+        option,
+        "local",
+        message=message,
+        hint=hint,
+        supported_by=list(SUPPORTED_BY),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,15 +157,14 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
 
     # ---- life-cycle ---------------------------------------------------------------------
     def preprocess(self, task: SynthesizeTask) -> Request:
-        voice = (self.resolve_voice(task.voice) if task.voice else None) or self.default_voice(
-            task.language
-        )
-        if voice is None:
-            raise InvalidInputError(
-                f"{self.engine} has no voice for language {task.language!r}"
-                if not task.voice
-                else f"{self.engine} has no voice {task.voice!r}"
-            )
+        if task.voice:
+            voice = self.resolve_voice(task.voice)
+            if voice is None:
+                raise refuse("voice", f"{self.engine} has no voice {task.voice!r}")
+        else:
+            voice = self.default_voice(task.language)
+            if voice is None:
+                raise refuse("language", f"{self.engine} has no voice for {task.language!r}")
         ssml = is_ssml(task.text)
         text = task.text if not ssml or self.reads_ssml else strip_ssml(task.text)
         pieces = [text] if ssml and self.reads_ssml else chunks(text)

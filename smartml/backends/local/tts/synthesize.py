@@ -4,6 +4,12 @@ Engines, in default order: a configured Hugging Face model (``models={"tts": ...
 Piper (the optional ``piper`` extra, a natural English voice), espeak-ng (when the binary
 is on PATH: many languages, SSML). ``voice=`` picks the engine that has that voice; SSML
 goes to espeak-ng when it is installed (others read the text without its tags).
+
+A ``voice`` no engine has, or a ``language`` no engine speaks, is refused with an
+:class:`~smartml.errors.UnsupportedOptionError` naming the option (the hint lists the
+voices there are, or what to install), so a chain such as ``["local", "google"]`` asks
+the next backend. ``tts.voices(language)`` lists only voices known to speak it (a
+configured model whose language is unknown is listed by ``tts.voices()`` only).
 """
 
 from __future__ import annotations
@@ -13,13 +19,12 @@ from typing import Any
 
 from smartml.backends.local.engine import Context, Engine, Loaded, TaskEngines
 from smartml.backends.local.models import unavailable
-from smartml.backends.local.tts.base import SpeechEngine, is_ssml, matches_language
+from smartml.backends.local.tts.base import SpeechEngine, is_ssml, matches_language, refuse
 from smartml.backends.local.tts.espeak import INSTALL as ESPEAK_INSTALL
 from smartml.backends.local.tts.espeak import EspeakEngine
 from smartml.backends.local.tts.hf import HFSpeechEngine
 from smartml.backends.local.tts.piper import PIPER_EXTRA, PiperEngine
 from smartml.backends.tasks import SynthesizeTask, VoicesTask
-from smartml.errors import InvalidInputError
 from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 
 AnySpeech = SpeechEngine[Any]
@@ -48,7 +53,7 @@ class Catalog:
             voice
             for engine in self.engines
             for voice in engine.voices()
-            if not voice.language_codes or matches_language(voice.language_codes, language)
+            if not language or matches_language(voice.language_codes, language)
         ]
 
     def choose(self, task: SynthesizeTask) -> AnySpeech:
@@ -58,15 +63,15 @@ class Catalog:
             for engine in self.engines:
                 if engine.resolve_voice(task.voice):
                     return engine
-            raise InvalidInputError(
-                f"unknown local voice {task.voice!r}", hint=self._suggest(task.language)
+            raise refuse(
+                "voice", f"unknown local voice {task.voice!r}", hint=self._suggest(task.language)
             )
         able = [e for e in self.engines if e.default_voice(task.language)]
         if is_ssml(task.text):
             able.sort(key=lambda e: not e.reads_ssml)
         if not able:
-            raise InvalidInputError(
-                f"no local voice speaks {task.language!r}", hint=self._suggest(None)
+            raise refuse(
+                "language", f"no local voice speaks {task.language!r}", hint=self._install()
             )
         return able[0]
 
@@ -74,6 +79,17 @@ class Catalog:
         names = [v.name for v in self.voices(language)] or [v.name for v in self.voices()]
         more = ", ..." if len(names) > 8 else ""
         return f"available voices: {', '.join(names[:8])}{more} (client.tts.voices() lists all)"
+
+    def _install(self) -> str:
+        """What gives a voice for another language: Google, espeak-ng, a configured model."""
+        fixes = ['use backend="google" (or a chain ending in it)']
+        if not any(isinstance(e, EspeakEngine) for e in self.engines):
+            fixes.append(f"install espeak-ng (100+ languages): {ESPEAK_INSTALL}")
+        fixes.append(
+            'configure a VITS model of that language: SmartML(models={"tts": '
+            '"facebook/mms-tts-<ISO 639-3 code>"})'
+        )
+        return f"{'; or '.join(fixes)}; {self._suggest(None)}"
 
 
 Routed = tuple[AnySpeech, SynthesizeTask]

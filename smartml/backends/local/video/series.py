@@ -130,7 +130,7 @@ def keyframes(
     video: VideoLike,
     fps: float = DEFAULT_FPS,
     *,
-    max_keyframes: int = 10,
+    max_keyframes: int = 12,
     ctx: Context | None = None,
 ) -> list[KeyframeImage]:
     """A short visual summary: the first frame and the frames where the feature series
