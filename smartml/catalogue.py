@@ -968,8 +968,12 @@ def of_media(kind: Kind) -> tuple[Feature, ...]:
 
 
 def models_keys() -> tuple[str, ...]:
-    """Every key ``models={...}`` accepts."""
-    return tuple(sorted({key for f in FEATURES if f.local for key in f.local.models_keys}))
+    """Every key ``models={...}`` accepts: those of engines that run a configured model."""
+    return tuple(
+        sorted(
+            {k for f in FEATURES if f.local and f.local.configurable for k in f.local.models_keys}
+        )
+    )
 
 
 def defaults(kind: Kind) -> tuple[str, ...]:

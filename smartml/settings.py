@@ -76,6 +76,25 @@ class Settings(BaseSettings):
     max_text_bytes: int = Field(default=1_000_000, gt=0)
     fetch_timeout: float = Field(default=30.0, gt=0)
 
+    @field_validator("models")
+    @classmethod
+    def _known_model_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        """A key no local engine reads would be ignored: refuse it, naming the valid ones."""
+        from smartml.catalogue import models_keys
+
+        known = models_keys()
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            import difflib
+
+            close = [difflib.get_close_matches(k, known, n=1) for k in unknown]
+            guesses = "".join(f" (did you mean {c[0]!r}?)" for c in close if c)
+            raise ValueError(
+                f"no local engine reads models[{', '.join(map(repr, unknown))}]{guesses}; "
+                f"the keys are: {', '.join(known)}"
+            )
+        return value
+
     @field_validator("backend", mode="before")
     @classmethod
     def _split_chain(cls, value: Any) -> Any:

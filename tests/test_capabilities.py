@@ -491,3 +491,12 @@ def test_the_sample_values_are_valid_and_not_the_defaults() -> None:
         for option in feature.options:
             value = option.check(sample(option))
             assert value is not None and value != option.default, (feature, option)
+
+
+def test_a_models_key_no_engine_reads_is_refused_not_ignored() -> None:
+    from smartml import SmartMLError
+
+    with pytest.raises(SmartMLError, match="did you mean 'sentiment'"):
+        SmartML("local", models={"sentimnet": "cardiffnlp/twitter-roberta-base-sentiment"})
+    with pytest.raises(SmartMLError, match=r"models\['faces'\]"):
+        SmartML("local", models={"faces": "some/face-model"})  # the face engine takes none
