@@ -67,10 +67,10 @@ def catalogue_markdown() -> str:
     lines = [
         "# Capabilities",
         "",
-        "<!-- Generated from smartml/catalogue.py by `smartml capabilities --markdown`; "
+        "<!-- Generated from smartml/catalogue/ by `smartml capabilities --markdown`; "
         "do not edit by hand (a test fails when this page is stale). -->",
         "",
-        "Every feature smartml knows, declared once in `smartml/catalogue.py`, and what the "
+        "Every feature smartml knows, declared once in `smartml/catalogue/`, and what the "
         "built-in backends declare for it: whether they serve it and which of its options "
         "they honour. An option a backend does not honour is refused with "
         "`UnsupportedOptionError` (so a fallback chain moves on), never dropped; an unknown "

@@ -1,33 +1,21 @@
-"""The feature catalogue: every feature of every area, declared once.
-
-A :class:`Feature` is named ``"<area>.<feature>"`` (``vision.faces``, ``video.shots``,
-``speech.transcribe``...) and says everything the rest of smartml needs to know about
-it: its aliases, the result model and field that hold its answer, the options it takes
-(:class:`Option`: type, default, what it means), the Google method and feature it maps
-to (:class:`Google`), the local engine that serves it (:class:`Local`), and its billing
-unit (:class:`Billing`). Nothing here runs: it is a table.
-
-Derived from it, and nowhere else spelled out: the namespaces' validation of feature
-lists and options, the Google and local dispatch tables, which options each backend
-honours, the batch plan, its field mapping and cost estimate, the CLI's choices and
-help, ``smartml backends``, ``client.capabilities()`` and ``docs/capabilities.md``.
-
-To add a feature: declare it below and add it to :data:`FEATURES`, then implement it
-(a task handler on each backend that serves it; a parser registered under the feature
-in the Google module, or an engine in the local one). See ``docs/backends.md``.
-"""
+"""The declarations: every feature of every area, with its options, Google mapping,
+local engine and price. Nothing here runs; :mod:`smartml.catalogue` is how to look
+things up."""
 
 from __future__ import annotations
 
-import difflib
-import enum
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from smartml.errors import InvalidInputError
+from smartml.catalogue.model import Billing, Feature, Google, Kind, Local, Unit
+from smartml.catalogue.options import (
+    Boolean,
+    Callback,
+    Integer,
+    Language,
+    Languages,
+    Number,
+    Option,
+    PhraseHints,
+    Text,
+)
 from smartml.results import (
     ClassifyResult,
     EntitiesResult,
@@ -50,317 +38,6 @@ from smartml.results import (
     VoicesResult,
 )
 from smartml.results.tts import AUDIO_FORMATS
-
-
-class Kind(str, enum.Enum):
-    """The media kind a feature reads, which also picks it in a batch job."""
-
-    IMAGE = "image"
-    AUDIO = "audio"
-    VIDEO = "video"
-    TEXT = "text"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-# ---- option types ---------------------------------------------------------------------
-class OptionType:
-    """How an option's value is checked (and normalized); ``describe`` is for docs."""
-
-    def check(self, name: str, value: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - every type below overrides it
-
-    def describe(self) -> str:
-        raise NotImplementedError  # pragma: no cover
-
-
-def _bad(name: str, value: Any, wanted: str) -> InvalidInputError:
-    return InvalidInputError(f"option {name!r} must be {wanted}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Integer(OptionType):
-    low: int
-    high: int
-
-    def check(self, name: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad(name, value, self.describe())
-        if not self.low <= value <= self.high:
-            raise _bad(name, value, self.describe())
-        return value
-
-    def describe(self) -> str:
-        return f"an integer in [{self.low}, {self.high}]"
-
-
-@dataclass(frozen=True)
-class Number(OptionType):
-    low: float = -math.inf
-    high: float = math.inf
-    positive: bool = False  # strictly above ``low``
-
-    def check(self, name: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise _bad(name, value, self.describe())
-        if (value <= self.low if self.positive else value < self.low) or value > self.high:
-            raise _bad(name, value, self.describe())
-        return float(value)
-
-    def describe(self) -> str:
-        if self.positive and self.high == math.inf:
-            return "a positive number"
-        return f"a number in [{self.low:g}, {self.high:g}]"
-
-
-@dataclass(frozen=True)
-class Boolean(OptionType):
-    def check(self, name: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise _bad(name, value, self.describe())
-        return value
-
-    def describe(self) -> str:
-        return "true or false"
-
-
-@dataclass(frozen=True)
-class Text(OptionType):
-    choices: tuple[str, ...] = ()
-
-    def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise _bad(name, value, self.describe())
-        if self.choices and value not in self.choices:
-            raise InvalidInputError(
-                f"option {name!r} must be one of {', '.join(self.choices)}, got {value!r}"
-            )
-        return value.strip()
-
-    def describe(self) -> str:
-        return f"one of {', '.join(self.choices)}" if self.choices else "a string"
-
-
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
-
-
-@dataclass(frozen=True)
-class Language(OptionType):
-    def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or not _BCP47.match(value.strip()):
-            raise _bad(name, value, self.describe())
-        return value.strip().replace("_", "-")
-
-    def describe(self) -> str:
-        return "a BCP-47 language code such as 'en-US'"
-
-
-@dataclass(frozen=True)
-class Languages(OptionType):
-    most: int = 0  # 0: any number
-
-    def check(self, name: str, value: Any) -> tuple[str, ...]:
-        items = (value,) if isinstance(value, str) else value
-        if not isinstance(items, Sequence):
-            raise _bad(name, value, self.describe())
-        codes = tuple(Language().check(name, item) for item in items)
-        if self.most and len(codes) > self.most:
-            raise InvalidInputError(f"option {name!r} takes at most {self.most} language codes")
-        return codes
-
-    def describe(self) -> str:
-        most = f"at most {self.most} " if self.most else ""
-        return f"a list of {most}BCP-47 codes"
-
-
-@dataclass(frozen=True)
-class PhraseHint:
-    """Google's ``SpeechContext``: words or phrases to favour, optionally boosted."""
-
-    phrases: tuple[str, ...]
-    boost: float = 0.0
-
-
-@dataclass(frozen=True)
-class PhraseHints(OptionType):
-    """A list of phrases, or of ``{"phrases": [...], "boost": 10}`` (Google's contexts)."""
-
-    def check(self, name: str, value: Any) -> tuple[PhraseHint, ...]:
-        items = [value] if isinstance(value, str | Mapping) else value
-        if not isinstance(items, Sequence) or not items:
-            raise _bad(name, value, self.describe())
-        plain = [item for item in items if isinstance(item, str)]
-        hints = [PhraseHint(tuple(plain))] if plain else []
-        for item in items:
-            if isinstance(item, str):
-                continue
-            if not isinstance(item, Mapping) or set(item) - {"phrases", "boost"}:
-                raise _bad(name, value, self.describe())
-            phrases = item.get("phrases", ())
-            phrases = (phrases,) if isinstance(phrases, str) else phrases
-            if not isinstance(phrases, Sequence) or not all(isinstance(p, str) for p in phrases):
-                raise _bad(name, value, self.describe())
-            boost = Number(0.0, 20.0).check(f"{name}.boost", item.get("boost", 0.0))
-            hints.append(PhraseHint(tuple(phrases), boost))
-        if not any(p.strip() for hint in hints for p in hint.phrases):
-            raise _bad(name, value, self.describe())
-        return tuple(hints)
-
-    def describe(self) -> str:
-        return 'a list of phrases, or of {"phrases": [...], "boost": 0-20}'
-
-
-@dataclass(frozen=True)
-class Callback(OptionType):
-    def check(self, name: str, value: Any) -> Callable[..., Any]:
-        if not callable(value):
-            raise _bad(name, value, self.describe())
-        return value  # type: ignore[no-any-return]
-
-    def describe(self) -> str:
-        return "a callable taking a percentage (0-100)"
-
-
-@dataclass(frozen=True)
-class Option:
-    """An option a feature takes: its name, value type, default and meaning."""
-
-    name: str
-    type: OptionType
-    default: Any
-    doc: str
-
-    def check(self, value: Any) -> Any:
-        """The value, checked and normalized (``None`` means "the default")."""
-        return None if value is None else self.type.check(self.name, value)
-
-
-# ---- where a feature is served, and what it costs -------------------------------------
-@dataclass(frozen=True)
-class Google:
-    """The Google API method (and ``Feature`` enum value, where the method takes
-    several) a feature maps to, and the options Google honours for it."""
-
-    api: str  # "vision_v1": the module of google.cloud, also results' ``model``
-    method: str  # "BatchAnnotateImages"
-    feature: str = ""  # "FACE_DETECTION"
-    options: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.api}.{self.method}" + (f" {self.feature}" if self.feature else "")
-
-
-@dataclass(frozen=True)
-class Local:
-    """The bundled offline engine that serves a feature, the ``models={key: ...}`` key
-    that swaps in a Hugging Face model, and the options the bundled engine honours."""
-
-    engine: str
-    models_key: str
-    options: tuple[str, ...] = ()
-    configurable: str = ""  # what a configured model may be ("spaCy pipeline")
-    models_aliases: tuple[str, ...] = ()  # other keys that name the same model
-
-    @property
-    def models_keys(self) -> tuple[str, ...]:
-        """Every ``models={...}`` key of this engine, the main one first."""
-        return (self.models_key, *self.models_aliases)
-
-
-class Unit(str, enum.Enum):
-    """What Google bills a feature by."""
-
-    IMAGE = "image"  # one image, one feature
-    TEXT_UNIT = "1,000 characters"  # each started 1,000 characters of a document
-    MINUTE = "minute"  # each started minute of audio or video
-    CHARACTER = "character"
-    NONE = "free"
-
-
-@dataclass(frozen=True)
-class Billing:
-    """Google's list price (USD, 2025, no free tier): ``usd`` per ``per`` units."""
-
-    unit: Unit = Unit.NONE
-    usd: float = 0.0
-    per: int = 1000
-    most: int = 0  # at most this many units per call (0: no cap)
-
-    def units(self, *, chars: int = 0, seconds: float | None = None) -> int:
-        """Billing units of one call: ``chars`` of text, ``seconds`` of audio or video
-        (unknown: one minute)."""
-        if self.unit is Unit.IMAGE:
-            count = 1
-        elif self.unit is Unit.TEXT_UNIT:
-            count = max(1, math.ceil(chars / 1000))
-        elif self.unit is Unit.MINUTE:
-            count = max(1, math.ceil((seconds if seconds is not None else 60.0) / 60.0))
-        elif self.unit is Unit.CHARACTER:
-            count = chars
-        else:
-            return 0
-        return min(count, self.most) if self.most else count
-
-    def cost(self, *, chars: int = 0, seconds: float | None = None) -> float:
-        """The list price of one call."""
-        return self.units(chars=chars, seconds=seconds) * self.usd / self.per
-
-    def __str__(self) -> str:
-        if self.unit is Unit.NONE:
-            return "free"
-        plural = {Unit.TEXT_UNIT: "units of 1,000 characters"}.get(self.unit, f"{self.unit.value}s")
-        per = f"{self.per:,} {plural}" if self.per != 1 else self.unit.value
-        cap = f" (at most {self.most} per call)" if self.most else ""
-        return f"${self.usd:g} per {per}{cap}"
-
-
-FREE = Billing()
-
-
-# ---- the feature --------------------------------------------------------------------
-@dataclass(frozen=True)
-class Feature:
-    """One feature of one area, and everything smartml derives from it."""
-
-    name: str  # "vision.faces"
-    summary: str
-    result: type[Result]  # the model a call returns (the combined one for annotate-only)
-    call: str  # how users reach it, for docs
-    media: Kind | None = None  # what it reads; None: not part of batch jobs
-    fields: tuple[str, ...] = ()  # where its answer sits in ImageAnnotation/VideoAnnotation
-    key: str = ""  # its name in feature lists (annotate, batch); default: after the dot
-    aliases: tuple[str, ...] = ()
-    options: tuple[Option, ...] = ()
-    google: Google | None = None
-    local: Local | None = None
-    billing: Billing = FREE
-    default: bool = False  # a batch job's default for its media kind
-
-    def __post_init__(self) -> None:
-        if not self.key:
-            object.__setattr__(self, "key", self.name.split(".", 1)[1])
-
-    @property
-    def area(self) -> str:
-        return self.name.split(".", 1)[0]
-
-    def option(self, name: str) -> Option | None:
-        return next((o for o in self.options if o.name == name), None)
-
-    @property
-    def option_names(self) -> tuple[str, ...]:
-        return tuple(o.name for o in self.options)
-
-    def __str__(self) -> str:
-        return self.name
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Feature) and other.name == self.name
-
 
 # ---- shared options -------------------------------------------------------------------
 #: How many results a call may ask for (also ``vision.annotate``'s, for every feature).
@@ -941,99 +618,46 @@ FEATURES: tuple[Feature, ...] = (
     TRANSLATION_TRANSLATE,
 )
 
-_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
-
-
-# ---- looking features up --------------------------------------------------------------
-def get(name: str) -> Feature:
-    """The feature called ``name`` (``"vision.faces"``, or an alias: ``"vision.ocr"``)."""
-    found = _BY_NAME.get(name)
-    if found is None and "." in name:
-        area, short = name.split(".", 1)
-        found = next((f for f in in_area(area) if short in (f.key, *f.aliases)), None)
-    if found is None:
-        raise InvalidInputError(
-            f"unknown feature {name!r}", hint=f"choose from: {', '.join(_BY_NAME)}"
-        )
-    return found
-
-
-def in_area(area: str) -> tuple[Feature, ...]:
-    return tuple(f for f in FEATURES if f.area == area)
-
-
-def of_media(kind: Kind) -> tuple[Feature, ...]:
-    """The features a batch job can ask of an input of ``kind``."""
-    return tuple(f for f in FEATURES if f.media is kind)
-
-
-def models_keys() -> tuple[str, ...]:
-    """Every key ``models={...}`` accepts: those of engines that run a configured model."""
-    return tuple(
-        sorted(
-            {k for f in FEATURES if f.local and f.local.configurable for k in f.local.models_keys}
-        )
-    )
-
-
-def defaults(kind: Kind) -> tuple[str, ...]:
-    """The keys of the features a call or batch job asks of ``kind`` when none are named."""
-    return tuple(f.key for f in of_media(kind) if f.default)
-
-
-def pick(features: str | Iterable[str], among: Sequence[Feature]) -> tuple[Feature, ...]:
-    """Features named by key or alias (a comma-separated string or a list) among
-    ``among``; in order, without repeats; an unknown or empty list is an error."""
-    names = features.split(",") if isinstance(features, str) else list(features)
-    names = [n.strip().lower() for n in names if isinstance(n, str) and n.strip()]
-    choices = ", ".join(f.key for f in among)
-    if not names:
-        raise InvalidInputError("no features asked for", hint=f"choose from: {choices}")
-    found: list[Feature] = []
-    unknown: list[str] = []
-    for name in names:
-        match = next((f for f in among if name in (f.key, *f.aliases, f.name)), None)
-        if match is None:
-            unknown.append(name)
-        elif match not in found:
-            found.append(match)
-    if unknown:
-        raise InvalidInputError(
-            f"unknown feature(s): {', '.join(unknown)}", hint=f"choose from: {choices}"
-        )
-    return tuple(found)
-
-
-def check_options(features: Sequence[Feature], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` checked against what ``features`` take: values normalized, ``None``
-    dropped (the default); an unknown name is an error listing the valid ones."""
-    valid: dict[str, Option] = {}
-    for feature in features:
-        for option in feature.options:
-            valid.setdefault(option.name, option)
-    checked: dict[str, Any] = {}
-    for name, value in options.items():
-        found = valid.get(name)
-        if found is None:
-            what = ", ".join(f.name for f in features)
-            close = difflib.get_close_matches(name, list(valid), n=1)
-            guess = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InvalidInputError(
-                f"unknown option {name!r} for {what}{guess}",
-                hint=f"valid options: {', '.join(sorted(valid)) or 'none'}",
-            )
-        if value is not None:
-            checked[name] = found.check(value)
-    return checked
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What one call asks: its features and the options set away from their defaults."""
-
-    features: tuple[Feature, ...]
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def options_of(self, feature: Feature) -> list[str]:
-        """The asked options that ``feature`` takes."""
-        return [name for name in self.options if feature.option(name) is not None]
+__all__ = [
+    "FEATURES",
+    "FPS",
+    "LANGUAGE_CLASSIFY",
+    "LANGUAGE_DETECT",
+    "LANGUAGE_ENTITIES",
+    "LANGUAGE_SENTIMENT",
+    "LANGUAGE_SYNTAX",
+    "MAX_RESULTS",
+    "OPERATION",
+    "OPERATION_TIMEOUT",
+    "POLL_INTERVAL",
+    "PROGRESS",
+    "PUNCTUATION",
+    "SHOT_FPS",
+    "SPEECH_MODELS",
+    "SPEECH_TRANSCRIBE",
+    "TEXT_LANGUAGE",
+    "TRANSLATION_TRANSLATE",
+    "TTS_SYNTHESIZE",
+    "TTS_VOICES",
+    "VIDEO_EXPLICIT",
+    "VIDEO_FACES",
+    "VIDEO_KEYFRAMES",
+    "VIDEO_LABELS",
+    "VIDEO_LOCATE",
+    "VIDEO_OBJECTS",
+    "VIDEO_PEOPLE",
+    "VIDEO_SHOTS",
+    "VIDEO_SPEECH",
+    "VIDEO_TEXT",
+    "VISION_CROP_HINTS",
+    "VISION_DOCUMENT_TEXT",
+    "VISION_FACES",
+    "VISION_LABELS",
+    "VISION_LANDMARKS",
+    "VISION_LOGOS",
+    "VISION_OBJECTS",
+    "VISION_PROPERTIES",
+    "VISION_SAFE_SEARCH",
+    "VISION_TEXT",
+    "VISION_WEB",
+]
