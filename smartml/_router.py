@@ -59,6 +59,11 @@ class CapabilityInfo(Model):
     )
     model: str = Field(default="", description="What would answer (model or API)")
 
+    @property
+    def why(self) -> str:
+        """``reason`` without the how-to-enable part (that is ``hint``)."""
+        return self.reason.removesuffix(f"; to enable: {self.hint}")
+
 
 @dataclass
 class _Health:

@@ -357,7 +357,7 @@ class BatchJob:
 def _refuse(kind: Kind, key: str, feature: str, rows: list[CapabilityInfo]) -> NoReturn:
     """The clearest error for a feature that no backend of the chain can do here."""
     what = f"{key!r} on {kind.value} inputs"
-    reasons = "; ".join(f"{row.backend}: {row.reason}" for row in rows)
+    reasons = "; ".join(f"{row.backend}: {row.why}" for row in rows)
     hints = "; ".join(dict.fromkeys(row.hint for row in rows if row.hint))
     raise UnsupportedCapabilityError(
         feature,

@@ -46,7 +46,7 @@ def capabilities(
             if info.supported:
                 row.append(f"[green]✓[/] [dim]{', '.join(info.options)}[/]")
             else:
-                row.append(f"[red]✗[/] [dim]{info.reason.split('; to enable:')[0]}[/]")
+                row.append(f"[red]✗[/] [dim]{info.why}[/]")
                 if info.hint:
                     hints[info.hint] = None
         table.add_row(feature.name, *row)
