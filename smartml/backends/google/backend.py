@@ -60,6 +60,7 @@ class GoogleBackend(Backend):
         super().__init__(settings)
         self._auth: Auth | BackendUnavailableError | None = None
         self._apis = {api.name: api for api, _ in APIS}
+        self._served: dict[Feature, frozenset[str]] | None = None
         self._clients = Clients(self.settings.google_endpoint, self.auth)
         self.retry_policy = RetryPolicy.from_settings(self.settings)
         self._limits = (
@@ -77,12 +78,14 @@ class GoogleBackend(Backend):
 
     def features(self) -> Mapping[Feature, frozenset[str]]:
         """Every catalogue feature with a Google mapping, with the options it lists."""
-        carried = {f for task_type in self._table() for f in task_type.carries()}
-        return {
-            f: frozenset(f.google.options)
-            for f in catalogue.FEATURES
-            if f.google is not None and f in carried
-        }
+        if self._served is None:
+            carried = {f for task_type in self._table() for f in task_type.carries()}
+            self._served = {
+                f: frozenset(f.google.options)
+                for f in catalogue.FEATURES
+                if f.google is not None and f in carried
+            }
+        return self._served
 
     def model_name(self, feature: Feature) -> str:
         return feature.google.api if feature.google is not None else self.name

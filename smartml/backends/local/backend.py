@@ -47,6 +47,7 @@ class LocalBackend(Backend):
         self.engines: dict[type[Task[Any]], AnyEngine] = {}
         self._refused: dict[type[Task[Any]], BackendUnavailableError] = {}
         self._keys: dict[type[Task[Any]], str] = {}
+        self._served: dict[Feature, frozenset[str]] | None = None
         for area in AREAS:
             for entry in area:
                 self._keys[entry.task_type] = entry.name
@@ -68,6 +69,8 @@ class LocalBackend(Backend):
         """Each feature with a local engine (in the catalogue's ``Local`` entry), with the
         options that engine honours; a feature whose engine can't be built here is still
         served (``availability`` says why it can't run)."""
+        if self._served is not None:
+            return self._served
         served: dict[Feature, frozenset[str]] = {}
         for task_type in self._keys:
             engine = self.engines.get(task_type)
@@ -79,6 +82,7 @@ class LocalBackend(Backend):
                     if engine is not None
                     else frozenset(feature.local.options)
                 )
+        self._served = served
         return served
 
     def model_name(self, feature: Feature) -> str:
@@ -95,16 +99,21 @@ class LocalBackend(Backend):
     def availability(self, feature: Feature | None = None) -> Availability:
         """Whether the engines behind ``feature`` can run: packages present (checked with
         ``find_spec``, nothing imported) and configured models usable."""
-        task_types = list(self._keys)
-        if feature is not None:
-            key = feature.local.models_key if feature.local else None
-            task_types = [t for t in task_types if feature in t.carries() or self._keys[t] == key]
-            if not task_types:
-                return Availability(False, f"the local backend does not serve {feature.name}")
-            found = [self._check(t) for t in task_types]
-            return next((r for r in found if not r.usable), Availability.ok())
-        reports = [self._check(t) for t in task_types]
-        return next((r for r in reports if r.usable), reports[0])
+        if feature is None:
+            reports = [self._check(t) for t in self._keys]
+            return next((r for r in reports if r.usable), reports[0])
+        task_types = self._engines_of(feature)
+        if not task_types:
+            return Availability(False, f"the local backend does not serve {feature.name}")
+        found = (self._check(t) for t in task_types)
+        return next((r for r in found if not r.usable), Availability.ok())
+
+    @functools.cache  # noqa: B019 - a few features per backend, which lives as long
+    def _engines_of(self, feature: Feature) -> tuple[type[Task[Any]], ...]:
+        """The task engines a feature runs on (for a video feature: the video engine and
+        the image or speech engine it drives)."""
+        key = feature.local.models_key if feature.local else None
+        return tuple(t for t in self._keys if feature in t.carries() or self._keys[t] == key)
 
     def _check(self, task_type: type[Task[Any]]) -> Availability:
         refused = self._refused.get(task_type)
