@@ -48,6 +48,7 @@ class LocalBackend(Backend):
         self._refused: dict[type[Task[Any]], BackendUnavailableError] = {}
         self._keys: dict[type[Task[Any]], str] = {}
         self._served: dict[Feature, frozenset[str]] | None = None
+        self._engines: dict[Feature, tuple[type[Task[Any]], ...]] = {}
         for area in AREAS:
             for entry in area:
                 self._keys[entry.task_type] = entry.name
@@ -108,12 +109,15 @@ class LocalBackend(Backend):
         found = (self._check(t) for t in task_types)
         return next((r for r in found if not r.usable), Availability.ok())
 
-    @functools.cache  # noqa: B019 - a few features per backend, which lives as long
     def _engines_of(self, feature: Feature) -> tuple[type[Task[Any]], ...]:
         """The task engines a feature runs on (for a video feature: the video engine and
-        the image or speech engine it drives)."""
-        key = feature.local.models_key if feature.local else None
-        return tuple(t for t in self._keys if feature in t.carries() or self._keys[t] == key)
+        the image or speech engine it drives); found once per feature."""
+        found = self._engines.get(feature)
+        if found is None:
+            key = feature.local.models_key if feature.local else None
+            found = tuple(t for t in self._keys if feature in t.carries() or self._keys[t] == key)
+            self._engines[feature] = found
+        return found
 
     def _check(self, task_type: type[Task[Any]]) -> Availability:
         refused = self._refused.get(task_type)
