@@ -28,7 +28,11 @@ from smartml.backends.local.vision.ocr_layout import (
     order_quad,
 )
 from smartml.backends.tasks import TextTask
-from smartml.errors import BackendUnavailableError, UnsupportedCapabilityError
+from smartml.errors import (
+    BackendUnavailableError,
+    UnsupportedCapabilityError,
+    UnsupportedOptionError,
+)
 from smartml.inputs import Image as SmartImage
 from smartml.results import TextResult
 from smartml.settings import Settings
@@ -134,10 +138,14 @@ def test_empty_images_give_empty_text(client: SmartML, image: Image.Image) -> No
 
 def test_language_hints(client: SmartML) -> None:
     blank = Image.new("RGB", (64, 64), "white")
-    assert client.vision.text(blank, languages=["en", "ru"]).pages[0].languages == ["en", "ru"]
+    assert client.vision.text(blank, languages=["en", "de"]).pages[0].languages == ["en", "de"]
     assert {"en", "de", "fr", "zh", "ja"} <= READS
     with pytest.raises(UnsupportedCapabilityError, match="Latin-script"):
         client.vision.text(blank, languages=["ru"], backend="local")
+    # a page hinted as English and Russian has Russian on it, which the engine can't read
+    with pytest.raises(UnsupportedOptionError, match="languages=") as refused:
+        client.vision.text(blank, languages=["en", "ru"], backend="local")
+    assert refused.value.option == "languages" and refused.value.supported_by == ["google"]
 
 
 def test_loads_offline_quietly_and_verified(
