@@ -24,14 +24,13 @@ import contextvars
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, cast
 
 from smartml.backends.tasks import R, Task
 from smartml.catalogue import Feature
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
-TaskT = TypeVar("TaskT", bound=Task[Any])
 Handler = Callable[[Any], Awaitable[Any]]
 Handlers = Mapping[type[Task[Any]], Handler]
 

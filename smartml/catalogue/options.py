@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,14 +13,16 @@ from typing import Any
 from smartml.errors import InvalidInputError
 
 
-class OptionType:
+class OptionType(ABC):
     """How an option's value is checked (and normalized); ``describe`` is for docs."""
 
+    @abstractmethod
     def check(self, name: str, value: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - every type below overrides it
+        """The value of option ``name``, normalized; an ``InvalidInputError`` if bad."""
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError  # pragma: no cover
+        """What a valid value is, in words ("an integer in [1, 6]")."""
 
 
 def _bad(name: str, value: Any, wanted: str) -> InvalidInputError:
