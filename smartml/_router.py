@@ -192,7 +192,6 @@ class Router:
         attempts: list[Attempt] = []
         all_cooling = all(self.cooling_down(n) > 0 for n in names)
         for name in names:
-            retries = 0
             try:
                 with counting_retries() as counted:
                     result = await self._try(name, task, asked, skip_if_cooling=not all_cooling)
