@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.server
 import io
+import resource
 import struct
+import sys
 import threading
 import time
+import warnings
 import wave
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +45,49 @@ def forged_png(width: int, height: int) -> bytes:
     data[16:29] = ihdr
     data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
     return bytes(data)
+
+
+@functools.cache
+def bomb_png(side: int = 12000, rows: int = 500) -> bytes:
+    """A real PNG of ``side`` x ``side`` black RGB pixels in ~0.4 MB: a decompression bomb
+    (432 MB once decoded). One block of ``rows`` rows is deflated and repeated: after a
+    full flush each deflated block stands alone, so building it takes a fraction of a second."""
+    scanlines = b"\0" * ((1 + 3 * side) * rows)  # each row: filter byte 0, then pixels
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(scanlines) + deflate.flush(zlib.Z_FULL_FLUSH)
+    adler = 1
+    for _ in range(side // rows):
+        adler = zlib.adler32(scanlines, adler)
+    stream = b"\x78\xda" + block * (side // rows) + deflate.flush() + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        for kind, body in ((b"IHDR", header), (b"IDAT", stream), (b"IEND", b""))
+    )
+
+
+def lazy_pil(data: bytes) -> PILImage.Image:
+    """``data`` opened by Pillow, which reads the header only (no pixels decoded)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+        return PILImage.open(io.BytesIO(data))
+
+
+def peak_memory() -> int:
+    """The process's peak resident memory so far, in bytes (C allocations included)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+@contextlib.contextmanager
+def at_most(seconds: float, megabytes: float) -> Iterator[None]:
+    """Fail unless the block runs within ``seconds`` and adds under ``megabytes`` to the
+    peak memory of the process."""
+    before, started = peak_memory(), time.monotonic()
+    yield
+    elapsed, grown = time.monotonic() - started, (peak_memory() - before) / 1e6
+    assert elapsed < seconds, f"took {elapsed:.2f} s"
+    assert grown < megabytes, f"peak memory grew by {grown:.0f} MB"
 
 
 def wav_bytes(seconds: float = 0.5, rate: int = 16000) -> bytes:
@@ -122,6 +170,80 @@ def test_wrong_types_and_shapes() -> None:
             Image.coerce(value)
 
 
+BOMBS: dict[str, Callable[[Path, str], object]] = {
+    "path": lambda tmp, _: _write(tmp / "bomb.png", bomb_png()),
+    "bytes": lambda _, __: bomb_png(),
+    "url": lambda _, server: f"{server}/bomb.png",
+    "pil": lambda _, __: lazy_pil(bomb_png()),
+    "numpy": lambda _, __: np.broadcast_to(np.zeros(3, np.uint8), (12000, 12000, 3)),
+}
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_decompression_bomb_is_refused_from_its_declared_size(
+    kind: str, tmp_path: Path, http_server: str
+) -> None:
+    value = BOMBS[kind](tmp_path, http_server)
+    with (
+        at_most(seconds=1, megabytes=50),
+        pytest.raises(InvalidInputError, match="12000x12000 pixels, over the limit of 80 mega"),
+    ):
+        Image.coerce(value)
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (
+            np.full((6, 8, 3), np.nan, np.float32),
+            "144 NaN or infinite values \\(the first, nan, at \\(0, 0, 0\\)\\)",
+        ),
+        (np.full((6, 8), np.inf), "the first, inf, at \\(0, 0\\)"),
+        (np.array([[0.5, -np.inf]]), "the first, -inf, at \\(0, 1\\)"),
+        (
+            np.zeros((6, 8, 3), np.complex64),
+            "must hold uint8, .*floats in 0-1 or 0-255, not complex64",
+        ),
+        (np.zeros((6, 8), object), "not object"),
+        (np.zeros((6, 8), bool), "mask.astype"),
+        (
+            np.zeros(8, np.uint8),
+            "HxW, HxWx1, HxWx3 \\(RGB\\) or HxWx4 \\(RGBA\\), got shape \\(8,\\)",
+        ),
+        (np.zeros((1, 6, 8, 3), np.uint8), "got shape \\(1, 6, 8, 3\\)"),
+        (np.zeros((6, 8, 2), np.uint8), "got shape \\(6, 8, 2\\)"),
+        (np.zeros((6, 0, 3), np.uint8), "empty"),
+        (np.full((6, 8), 1000, np.uint16), "0-255, got 1000..1000"),
+        (np.full((6, 8), -1, np.int64), "0-255, got -1..-1"),
+        (np.linspace(-1, 1, 48).reshape(6, 8), "0-1 or 0-255, got -1..1"),
+        (np.full((6, 8), 300.0), "0-1 or 0-255, got 300..300"),
+    ],
+    ids=[
+        *("nan", "inf", "-inf", "complex", "object", "bool"),
+        *("1-D", "4-D", "2-channels", "zero-sized", "uint16", "negative-int"),
+        *("float-minus1-to-1", "float-over-255"),
+    ],
+)
+def test_bad_image_arrays_are_refused(array: np.ndarray, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        Image.coerce(array)
+
+
+def test_image_arrays_in_every_accepted_form_give_the_same_pixels() -> None:
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    for array in (
+        levels,
+        levels[:, :, None],
+        np.dstack([levels] * 3),
+        np.dstack([levels] * 3 + [np.full_like(levels, 255)]),
+        levels.astype(np.int64),
+        levels.astype(np.float32),
+        levels / 255.0,
+        levels.astype(np.float32) / 255,
+    ):
+        assert (Image.coerce(array).numpy() == np.dstack([levels] * 3)).all(), array.dtype
+
+
 def test_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
     path = _write(tmp_path / "big.png", png_bytes(400, 400))
     with pytest.raises(InvalidInputError, match="over the limit"):
@@ -137,7 +259,11 @@ def http_server() -> Iterator[str]:
         def do_GET(self) -> None:
             if self.path == "/slow":
                 time.sleep(3)
-            body = png_bytes() if self.path != "/big" else b"\x89PNG\r\n\x1a\n" + b"0" * 50_000
+            body = png_bytes()
+            if self.path == "/big":
+                body = b"\x89PNG\r\n\x1a\n" + b"0" * 50_000
+            elif self.path == "/bomb.png":
+                body = bomb_png()
             if self.path == "/missing":
                 self.send_response(404)
                 self.end_headers()
@@ -151,7 +277,7 @@ def http_server() -> Iterator[str]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
@@ -185,11 +311,23 @@ def test_audio_reads_its_own_header() -> None:
         Audio.coerce(wav_bytes()[:30])
 
 
+def test_audio_samples_that_are_not_numbers_are_refused() -> None:
+    import soundfile
+
+    buf = io.BytesIO()
+    samples = np.array([0.0, 0.1, np.nan, np.inf, 0.0], np.float32)
+    soundfile.write(buf, samples, 16000, format="WAV", subtype="FLOAT")
+    with pytest.raises(InvalidInputError, match="2 NaN or infinite samples"):
+        Audio.coerce(buf.getvalue()).decode()
+
+
 def test_video_is_sniffed_from_bytes() -> None:
     assert Video.coerce(b"\0\0\0\x18ftypisom" + b"\0" * 40).format == "mp4"
     assert Video.coerce(b"\x1a\x45\xdf\xa3" + b"\0" * 40).format == "mkv"
-    with pytest.raises(InvalidInputError, match="not a supported video"):
-        Video.coerce(b"%PDF-1.7 not a video")
+    assert Video.coerce((b"G" + b"\0" * 187) * 2).format == "mpeg-ts"
+    for other in (b"%PDF-1.7 not a video", b"Good morning: a text file, not a video\n" * 9):
+        with pytest.raises(InvalidInputError, match="not a supported video"):
+            Video.coerce(other)
 
 
 # ---- text ------------------------------------------------------------------------------------
@@ -205,8 +343,14 @@ def test_video_is_sniffed_from_bytes() -> None:
         ("x" * 2_000_000, "over the limit"),
         (Path("notes.txt"), "read_text"),
         (123, "must be a str"),
+        ("caf\ud800 noir", "lone surrogate U\\+D800 at character 3 \\(after 'caf'\\)"),
+        ("x" * 50 + "\udce9", "U\\+DCE9 at character 50 .*byte 0xE9 kept by .*surrogateescape"),
+        ("\ud83d\ude00", "U\\+D83D at character 0"),
     ],
-    ids=["none", "empty", "blank", "non-utf8", "2MB", "path", "int"],
+    ids=[
+        *("none", "empty", "blank", "non-utf8", "2MB", "path", "int"),
+        *("lone-surrogate", "surrogateescape", "surrogate-pair"),
+    ],
 )
 def test_bad_text_is_refused_before_any_backend(value: object, message: str) -> None:
     backend = EchoBackend()
@@ -215,6 +359,35 @@ def test_bad_text_is_refused_before_any_backend(value: object, message: str) -> 
     assert backend.calls == 0
     with pytest.raises(InvalidInputError):
         coerce_text(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("caf\ud800", "U\\+D800 at character 3"),
+        ("<speak>caf\ud800</speak>", "U\\+D800 at character 10"),
+        ("<speak>caf&#xD800;</speak>", "reference &#xD800; at character 10 .*U\\+D800, which SSML"),
+        ("<speak>a&#0;b</speak>", "&#0; at character 8"),
+        ("<speak>&#1114112;</speak>", "&#1114112;"),
+    ],
+    ids=["text", "ssml-raw", "ssml-reference", "ssml-nul", "ssml-beyond-unicode"],
+)
+def test_bad_text_is_refused_on_every_path(text: str, message: str) -> None:
+    backend = EchoBackend()
+    with SmartML(backend=backend) as client:
+        for call in (client.tts.synthesize, client.translate, client.language.entities):
+            with pytest.raises(InvalidInputError, match=message):
+                call(text)
+    assert backend.calls == 0
+
+
+def test_text_that_merely_looks_wrong_is_kept() -> None:
+    for text in (
+        "caf\u00e9 \U0001f600",
+        "&#xD800; is not a reference outside SSML",
+        "<speak>&#233;</speak>",
+    ):
+        assert coerce_text(text) == text
 
 
 def test_text_helpers(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ MediaT = TypeVar("MediaT", bound="Media")
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_FETCH_TIMEOUT = 30.0
+SNIFF_BYTES = 256  # the head that signatures look at (MPEG-TS: a sync byte at 0 and 188)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class Media:
     # ---- helpers ------------------------------------------------------------------------
     @classmethod
     def sniff(cls, data: bytes) -> str:
-        head = data[:64]
+        head = data[:SNIFF_BYTES]
         for sig in cls.signatures:
             if sig.matches(head):
                 return sig.format

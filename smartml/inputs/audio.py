@@ -131,20 +131,33 @@ class Audio(Media):
     # ---- samples ------------------------------------------------------------------------
     def decode(self, sample_rate: int | None = None, mono: bool = True) -> tuple[Samples, int]:
         """Float32 samples in [-1, 1] and their rate: resampled to ``sample_rate`` when
-        given, mixed down to one channel when ``mono``. Empty audio is an error."""
+        given, mixed down to one channel when ``mono``. Empty audio, or a float file holding
+        NaN or infinite samples, is an error."""
         from smartml.codecs import decode, resample, to_mono
 
         samples, rate = decode(self._local_bytes(), source=self.source)
-        if samples.size == 0:
-            raise InvalidInputError(
-                f"the audio {self.source} holds no samples (zero length)",
-                hint="pass audio that is at least a fraction of a second long",
-            )
+        self._check_samples(samples)
         if mono:
             samples = to_mono(samples)
         if sample_rate is not None and sample_rate != rate:
             samples, rate = resample(samples, rate, sample_rate), sample_rate
         return samples, rate
+
+    def _check_samples(self, samples: Samples) -> None:
+        """Refuse audio with no samples, or with samples that are not numbers."""
+        import numpy as np
+
+        if samples.size == 0:
+            raise InvalidInputError(
+                f"the audio {self.source} holds no samples (zero length)",
+                hint="pass audio that is at least a fraction of a second long",
+            )
+        if not (np.isfinite(samples.min()) and np.isfinite(samples.max())):  # NaN propagates
+            bad = int(np.count_nonzero(~np.isfinite(samples)))
+            raise InvalidInputError(
+                f"the audio {self.source} holds {bad:,} NaN or infinite samples; "
+                "audio needs finite numbers"
+            )
 
     def _local_bytes(self) -> bytes:
         if self.data is None:

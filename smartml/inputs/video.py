@@ -19,7 +19,7 @@ class Video(Media):
         Signature("mkv", b"\x1a\x45\xdf\xa3"),
         Signature("avi", b"RIFF", also=(8, b"AVI ")),
         Signature("mpeg", b"\x00\x00\x01\xba"),
-        Signature("mpeg-ts", b"G"),
+        Signature("mpeg-ts", b"G", also=(188, b"G")),  # the sync bytes of two packets
         Signature("flv", b"FLV"),
         Signature("gif", b"GIF89a"),
     )

@@ -33,6 +33,8 @@ class Core:
         return catalogue.check_options(listed, options)
 
     def text(self, value: object) -> str:
+        """``value`` checked as text a backend can take (valid Unicode, not empty, within
+        the size limit); every language, translation and TTS (SSML too) call passes here."""
         return coerce_text(value, max_bytes=self.settings.max_text_bytes)
 
     async def media(self, kind: type[MediaT], value: object) -> MediaT:
