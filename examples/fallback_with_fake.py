@@ -17,7 +17,9 @@ from smartml.testing import FakeGoogle
 
 with FakeGoogle() as fake:
     client = SmartML(
-        backend=["google", "local"], google_endpoint=fake.endpoint, google_retry_timeout=2
+        backend=["google", "local"],
+        google_endpoint=fake.endpoint,
+        google_retry_timeout=2,  # give up on Google after 2 s of retries (default 60 s)
     )
     first = client.language.sentiment("I love this wonderful phone.")
     print(f"healthy google: score {first.score:+.2f} from {first.backend} ({first.model})")

@@ -24,7 +24,7 @@ from smartml.backends.tasks import TranslateTask
 from smartml.batch import BatchJob, BatchRecord, Plan, Summary
 from smartml.batch.engines import Engine
 from smartml.batch.sync import SyncBatchJob
-from smartml.errors import InvalidInputError, SmartMLError
+from smartml.errors import InvalidInputError
 from smartml.namespaces._base import Core
 from smartml.namespaces.language import AsyncLanguage, Language
 from smartml.namespaces.speech import TTS, AsyncSpeech, AsyncTTS, Speech
@@ -63,7 +63,7 @@ def _settings(
             settings.model_copy(update=overrides) if settings is not None else Settings(**overrides)
         )
     except ValidationError as exc:
-        raise SmartMLError(f"invalid smartml settings: {exc}") from None
+        raise InvalidInputError(f"invalid smartml settings: {exc}") from None
     return merged, chain
 
 

@@ -157,13 +157,17 @@ class ItemError(BaseModel):
     error_type: str = Field(description="The smartml error class name")
     message: str
     backend: str | None = None
+    hint: str | None = Field(default=None, description="How to fix it, where known")
+    reason: str | None = Field(
+        default=None, description="The message without the backend's name, where it adds it"
+    )
 
     def to_exception(self) -> SmartMLError:
         """The error again, as the smartml exception it came from (for single-item calls)."""
         if self.error_type == InvalidInputError.__name__:
-            return InvalidInputError(self.message)
+            return InvalidInputError(self.message, hint=self.hint)
         cls = _BACKEND_ERRORS.get(self.error_type, BackendError)
-        return cls(self.backend or "unknown", self.message)
+        return cls(self.backend or "unknown", self.reason or self.message, hint=self.hint)
 
     @classmethod
     def from_exception(
@@ -175,6 +179,8 @@ class ItemError(BaseModel):
             error_type=type(exc).__name__,
             message=getattr(exc, "message", str(exc)),
             backend=getattr(exc, "backend", None),
+            hint=getattr(exc, "hint", None),
+            reason=getattr(exc, "reason", None),
         )
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,22 @@ def test_example_runs(script: str, expected: str) -> None:
     proc = run(script)
     assert proc.returncode == 0, proc.stderr
     assert expected in proc.stdout
+
+
+def readme_code(heading: str) -> str:
+    """The first Python block of the README section under ``heading``."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{heading}\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_fake_google_example_falls_back_quickly_and_quietly() -> None:
+    code = readme_code("### Testing your app offline against Google's real client libraries")
+    assert 'fake.fail("AnalyzeSentiment"' in code
+    start = time.monotonic()
+    proc = run("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert time.monotonic() - start < 15  # imports and VADER included; Google gives up in 1 s
 
 
 def test_main_job_writes_one_record_per_text(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +18,8 @@ lv1 = pytest.importorskip("google.cloud.language_v1")
 from google.api_core import exceptions as gexc  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 
+from smartml import SmartML  # noqa: E402
+from smartml.errors import BackendUnavailableError  # noqa: E402
 from smartml.testing import FakeGoogle  # noqa: E402
 
 SENTIMENT = "google.cloud.language.v1.LanguageService/AnalyzeSentiment"
@@ -296,3 +301,90 @@ def test_lifecycle() -> None:
     assert SENTIMENT in fake.methods
     fake.stop()
     fake.stop()
+
+
+def test_stopping_with_a_client_still_connected_logs_nothing() -> None:
+    """gRPC's C core logs a GOAWAY that carries an error ("Cancelling all calls") on the
+    client's side: the fake stops gracefully, so a user's stderr stays clean."""
+    code = """if True:
+        from smartml import SmartML
+        from smartml.testing import FakeGoogle
+
+        for _ in range(3):
+            with FakeGoogle() as fake:
+                client = SmartML(backend="google", google_endpoint=fake.endpoint)
+                client.language.sentiment("I love it")
+            client.close()
+    """
+    env = {**os.environ, "NO_GCE_CHECK": "true"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+# ---- errors as Google sends them -----------------------------------------------------
+
+
+def test_service_disabled_carries_what_google_sends(fake_google: FakeGoogle, language: Any) -> None:
+    fake_google.fail("AnalyzeEntities", "PERMISSION_DENIED", reason="SERVICE_DISABLED")
+    with pytest.raises(gexc.PermissionDenied) as caught:
+        language.analyze_entities(request=doc("x"))
+    error = caught.value
+    url = error.metadata["activationUrl"]
+    assert url.startswith(
+        "https://console.developers.google.com/apis/api/language.googleapis.com/overview?project="
+    )
+    assert (error.reason, error.domain) == ("SERVICE_DISABLED", "googleapis.com")
+    assert error.metadata["service"] == "language.googleapis.com"
+    assert error.metadata["serviceTitle"] == "Cloud Natural Language API"
+    assert error.metadata["consumer"] == f"projects/{url.rsplit('=', 1)[1]}"
+    assert "Cloud Natural Language API has not been used in project" in error.message
+    assert url in error.message
+    assert any(getattr(d, "links", None) and d.links[0].url == url for d in error.details)
+
+
+def test_iam_permission_denied_names_the_permission(fake_google: FakeGoogle, language: Any) -> None:
+    fake_google.fail("AnalyzeSentiment", "PERMISSION_DENIED", reason="IAM_PERMISSION_DENIED")
+    with pytest.raises(gexc.PermissionDenied) as caught:
+        language.analyze_sentiment(request=doc("x"))
+    error = caught.value
+    assert (error.reason, error.domain) == ("IAM_PERMISSION_DENIED", "iam.googleapis.com")
+    assert error.metadata["permission"] == "serviceusage.services.use"
+    assert error.metadata["resource"].startswith("projects/")
+    assert "Permission 'serviceusage.services.use' denied on resource" in error.message
+
+
+def test_a_message_or_metadata_given_wins(fake_google: FakeGoogle, language: Any) -> None:
+    fake_google.fail(
+        "AnalyzeSentiment",
+        "PERMISSION_DENIED",
+        "API disabled",
+        reason="SERVICE_DISABLED",
+        metadata={"service": "example.googleapis.com"},
+    )
+    with pytest.raises(gexc.PermissionDenied, match="API disabled") as caught:
+        language.analyze_sentiment(request=doc("x"))
+    assert caught.value.metadata["service"] == "example.googleapis.com"
+    assert "activationUrl" in caught.value.metadata
+
+
+@pytest.mark.parametrize(
+    ("reason", "in_message", "in_hint"),
+    [
+        (
+            "SERVICE_DISABLED",
+            "Cloud Natural Language API has not been used",
+            "enable it at https://console.developers.google.com/apis/api/language.googleapis.com/",
+        ),
+        ("IAM_PERMISSION_DENIED", "'serviceusage.services.use' denied", "IAM roles"),
+    ],
+)
+def test_smartml_turns_google_refusals_into_useful_hints(
+    fake_google: FakeGoogle, google: SmartML, reason: str, in_message: str, in_hint: str
+) -> None:
+    fake_google.fail("AnalyzeSentiment", "PERMISSION_DENIED", reason=reason)
+    with pytest.raises(BackendUnavailableError) as caught:
+        google.language.sentiment("I love it")
+    assert in_message in caught.value.message
+    assert reason in (caught.value.hint or "") and in_hint in (caught.value.hint or "")

@@ -6,9 +6,10 @@ import sys
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from smartml.cli import language, speech, video, vision
-from smartml.cli._common import JsonOption, friendly_errors, out
+from smartml.cli._common import JsonOption, add_row, friendly_errors, out
 from smartml.cli.annotate import annotate
 from smartml.cli.capabilities import capabilities
 
@@ -59,13 +60,13 @@ def backends(json: bool = JsonOption) -> None:
         return
     table = Table("backend", "origin", "usable", "serves", "notes", show_lines=True)
     for info in infos:
-        usable = "[green]yes[/]" if info.usable else "[red]no[/]"
+        usable = Text("yes", style="green") if info.usable else Text("no", style="red")
         notes = [info.reason] if info.reason else []
         if info.hint:
             notes.append(f"fix: {info.hint}")
         notes += [f"{cap}: {why}" for cap, why in info.unusable_capabilities.items()]
-        table.add_row(
-            info.name, info.origin, usable, "\n".join(info.capabilities), "\n".join(notes)
+        add_row(
+            table, info.name, info.origin, usable, "\n".join(info.capabilities), "\n".join(notes)
         )
     out.print(table)
 

@@ -11,7 +11,16 @@ from rich.table import Table
 
 from smartml import catalogue
 from smartml.catalogue import Feature
-from smartml.cli._common import BackendOption, JsonOption, chain, friendly_errors, out
+from smartml.cli._common import (
+    BackendOption,
+    JsonOption,
+    chain,
+    esc,
+    friendly_errors,
+    open_client,
+    out,
+)
+from smartml.errors import InvalidInputError
 from smartml.results import VideoAnnotation
 
 BUILTIN = ("google", "local")
@@ -25,18 +34,21 @@ def capabilities(
     ),
 ) -> None:
     """Each feature on each backend: supported here or why not, and the options honoured."""
-    if markdown:
-        sys.stdout.write(catalogue_markdown())
-        return
-    from smartml.client import SmartML
-
-    with friendly_errors(), SmartML() as client:
-        rows = client.capabilities(chain(backend))
+    with friendly_errors():
+        if json and markdown:
+            raise InvalidInputError(
+                "--json and --markdown exclude each other", hint="pass one of them"
+            )
+        if markdown:
+            sys.stdout.write(catalogue_markdown())
+            return
+        with open_client(None) as client:
+            rows = client.capabilities(chain(backend))
     if json:
         sys.stdout.write("[" + ",\n".join(r.model_dump_json() for r in rows) + "]\n")
         return
     names = list(dict.fromkeys(r.backend for r in rows))
-    table = Table("feature", *names, show_lines=False)
+    table = Table("feature", *map(esc, names), show_lines=False)
     cells = {(r.feature, r.backend): r for r in rows}
     hints: dict[str, None] = {}
     for feature in catalogue.FEATURES:
@@ -44,15 +56,15 @@ def capabilities(
         for name in names:
             info = cells[(feature.name, name)]
             if info.supported:
-                row.append(f"[green]✓[/] [dim]{', '.join(info.options)}[/]")
+                row.append(f"[green]✓[/] [dim]{esc(', '.join(info.options))}[/]")
             else:
-                row.append(f"[red]✗[/] [dim]{info.why}[/]")
+                row.append(f"[red]✗[/] [dim]{esc(info.why)}[/]")
                 if info.hint:
                     hints[info.hint] = None
         table.add_row(feature.name, *row)
     out.print(table)
     for hint in hints:
-        out.print(f"[yellow]to enable:[/] {hint}", soft_wrap=True)
+        out.print(f"[yellow]to enable:[/] {esc(hint)}", soft_wrap=True)
 
 
 # ---- docs/capabilities.md ----------------------------------------------------------------

@@ -7,15 +7,18 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.table import Table
+from rich.text import Text
 
 from smartml import catalogue
 from smartml.catalogue import Feature
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
-    chain,
+    add_row,
     emit,
+    esc,
     friendly_errors,
+    open_client,
     out,
     provenance,
     read_text_argument,
@@ -42,17 +45,18 @@ def _render(result: BaseModel) -> None:
     if isinstance(result, SentimentResult):
         out.print(
             f"score [bold]{result.score:+.2f}[/]  magnitude {result.magnitude:.2f}  "
-            f"language {result.language or '?'}"
+            f"language {esc(result.language or '?')}"
         )
         table = Table("score", "magnitude", "sentence")
         for s in result.sentences:
             colour = "green" if s.score > 0.1 else "red" if s.score < -0.1 else "white"
-            table.add_row(f"[{colour}]{s.score:+.2f}[/]", f"{s.magnitude:.2f}", s.text)
+            add_row(table, Text(f"{s.score:+.2f}", style=colour), f"{s.magnitude:.2f}", s.text)
         out.print(table)
     elif isinstance(result, EntitiesResult):
         table = Table("name", "type", "salience", "mentions", "metadata")
         for e in result.entities:
-            table.add_row(
+            add_row(
+                table,
                 e.name,
                 e.type.value,
                 f"{e.salience:.3f}",
@@ -63,25 +67,23 @@ def _render(result: BaseModel) -> None:
     elif isinstance(result, SyntaxResult):
         table = Table("#", "token", "pos", "lemma", "head", "dependency")
         for i, t in enumerate(result.tokens):
-            table.add_row(str(i), t.text, t.pos, t.lemma, str(t.head), t.dependency)
+            add_row(table, str(i), t.text, t.pos, t.lemma, str(t.head), t.dependency)
         out.print(table)
     elif isinstance(result, ClassifyResult):
         table = Table("category", "confidence")
         for c in result.categories:
-            table.add_row(c.name, f"{c.confidence:.2f}")
+            add_row(table, c.name, f"{c.confidence:.2f}")
         out.print(table if result.categories else "[yellow]no category found[/]")
     elif isinstance(result, LanguageResult):
         conf = "" if result.confidence is None else f" (confidence {result.confidence:.2f})"
-        out.print(f"language [bold]{result.language}[/]{conf}")
+        out.print(f"language [bold]{esc(result.language)}[/]{conf}")
     out.print(provenance(result))
 
 
 def _run(feature: Feature, text: str, backend: str | None, as_json: bool, **kwargs: Any) -> None:
-    from smartml.client import SmartML
-
     with friendly_errors():
         content = read_text_argument(text)
-        with SmartML(backend=chain(backend)) as client:
+        with open_client(backend) as client:
             result = getattr(client.language, feature.key)(content, **kwargs)
         emit(result, as_json, _render)
 

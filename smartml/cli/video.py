@@ -18,12 +18,20 @@ from smartml.cli._common import (
     BackendOption,
     JsonOption,
     OptionsOption,
-    chain,
+    add_row,
     err,
+    esc,
     friendly_errors,
     keys,
+    open_client,
     out,
+    output_file,
     parse_options,
+    picture_output,
+    provenance,
+    save_picture,
+    writing,
+    wrote,
 )
 from smartml.errors import SmartMLError
 from smartml.results import VideoAnnotation
@@ -44,6 +52,8 @@ FpsOption = typer.Option(
     None, "--fps", min=0.1, help="Frames sampled per second (local; default 2)"
 )
 OutputOption = typer.Option(..., "--output", "-o", help="Where to write the result")
+#: What ``render`` writes: H.264 in one of these containers.
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 
 
 @contextmanager
@@ -64,10 +74,8 @@ def _annotate(
     show_progress: bool,
     **options: Any,
 ) -> VideoAnnotation:
-    from smartml.client import SmartML
-
     wanted = [f.strip() for f in features.split(",") if f.strip()]
-    with SmartML(backend=chain(backend)) as client, _progress(show_progress) as progress:
+    with open_client(backend) as client, _progress(show_progress) as progress:
         return client.video.annotate(video, wanted, progress=progress, **options)
 
 
@@ -89,19 +97,19 @@ def _render(result: VideoAnnotation) -> None:
                     for s in label.segments
                 )
             ]
-            table.add_row(str(i + 1), f"{shot.start:.2f}", f"{shot.end:.2f}", ", ".join(names[:4]))
+            add_row(table, str(i + 1), f"{shot.start:.2f}", f"{shot.end:.2f}", ", ".join(names[:4]))
         out.print(table)
     for track in result.object_tracks:
         out.print(
-            f"track {track.name} #{track.track_id}: {track.segment.start:.1f}–"
+            f"track {esc(track.name)} #{track.track_id}: {track.segment.start:.1f}–"
             f"{track.segment.end:.1f} s, {len(track.frames)} boxes"
         )
     if result.transcript and result.transcript.text:
-        out.print(f"speech: {result.transcript.text}")
+        out.print(f"speech: {esc(result.transcript.text)}")
     if result.explicit_frames:
         worst = max(result.explicit_frames, key=lambda f: f.likelihood.rank)
         out.print(f"explicit content: at most {worst.likelihood.value} (t={worst.time:.1f} s)")
-    out.print(f"[dim]backend {result.backend} · model {result.model}[/]")
+    out.print(provenance(result))
 
 
 @app.command()
@@ -132,9 +140,7 @@ def keyframes(
     max_keyframes: int = typer.Option(12, "--max", min=1),
 ) -> None:
     """The frames where the content changes most: a short visual summary."""
-    from smartml.client import SmartML
-
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+    with friendly_errors(), open_client(backend) as client:
         result = client.video.keyframes(video, max_keyframes=max_keyframes, **_fps(fps))
     if json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -152,9 +158,7 @@ def locate(
     max_results: int = typer.Option(3, "--max-results", min=1),
 ) -> None:
     """Where CLIP occurs inside VIDEO: best offsets first."""
-    from smartml.client import SmartML
-
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+    with friendly_errors(), open_client(backend) as client:
         result = client.video.locate(clip, video, max_results=max_results)
     if json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -181,21 +185,18 @@ def timeline(
     fps: float | None = FpsOption,
 ) -> None:
     """Draw shots, labels, tracks and keyframe thumbnails along the time axis (PNG)."""
-    from smartml.client import SmartML
     from smartml.viz import timeline as draw_timeline
 
-    with friendly_errors():
+    with friendly_errors() as problems:
+        picture_output(output)
         result = _annotate(video, features, backend, sys.stderr.isatty(), **_fps(fps))
-        with SmartML(backend=chain(backend)) as client:
+        with open_client(backend) as client:
             try:
                 summary = client.video.keyframes(video, **_fps(fps))
             except SmartMLError as exc:  # thumbnails are optional
-                err.print(f"[yellow]no keyframe thumbnails:[/] {exc.message}")
+                problems.skip("keyframe thumbnails", exc)
                 summary = None
-        picture = draw_timeline(result, video=video, keyframes=summary)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(output)
-    out.print(f"wrote {output} ({picture.width}x{picture.height})")
+        save_picture(draw_timeline(result, video=video, keyframes=summary), output)
 
 
 @app.command()
@@ -214,7 +215,8 @@ def render(
     from smartml.viz import render as draw_video
 
     with friendly_errors():
+        output_file(output, VIDEO_SUFFIXES, f"name it {', '.join('*' + s for s in VIDEO_SUFFIXES)}")
         result = _annotate(video, features, backend, sys.stderr.isatty(), **_fps(fps))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        draw_video(video, result, output)
-    out.print(f"wrote {output}")
+        with writing(output):
+            draw_video(video, result, output)
+    wrote(output)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import BaseModel
@@ -14,13 +15,18 @@ from smartml.catalogue import Feature, Kind
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
-    chain,
-    err,
+    Problems,
+    add_row,
+    esc,
     friendly_errors,
     keys,
+    open_client,
     out,
+    picture_output,
+    provenance,
+    save_picture,
 )
-from smartml.errors import SmartMLError
+from smartml.errors import BackendError, InvalidInputError, SmartMLError
 from smartml.results import (
     FacesResult,
     ImageAnnotation,
@@ -30,6 +36,9 @@ from smartml.results import (
     SafeSearchResult,
     TextResult,
 )
+
+if TYPE_CHECKING:
+    from smartml.client import SmartML
 
 app = typer.Typer(
     help="Vision: " + ", ".join(f.key for f in catalogue.in_area("vision")) + "; drawings.",
@@ -63,13 +72,14 @@ def _render(result: BaseModel) -> None:
     if isinstance(result, LabelsResult):
         table = Table("label", "score", "mid")
         for label in result.labels:
-            table.add_row(label.description, f"{label.score:.3f}", label.mid)
+            add_row(table, label.description, f"{label.score:.3f}", label.mid)
         out.print(table)
     elif isinstance(result, ObjectsResult):
         table = Table("object", "score", "box (x0, y0, x1, y1)")
         for obj in result.objects:
             b = obj.box
-            table.add_row(
+            add_row(
+                table,
                 obj.name,
                 f"{obj.score:.3f}",
                 f"{b.x_min:.3f} {b.y_min:.3f} {b.x_max:.3f} {b.y_max:.3f}",
@@ -103,7 +113,7 @@ def _render(result: BaseModel) -> None:
         out.print(table if result.faces else "[yellow]no faces[/]")
     elif isinstance(result, TextResult):
         blocks = sum(len(page.blocks) for page in result.pages)
-        out.print(result.text or "[yellow]no text[/]")
+        out.print(esc(result.text) if result.text else "[yellow]no text[/]")
         out.print(f"[dim]{len(result.words)} words in {blocks} blocks[/]")
     elif isinstance(result, SafeSearchResult):
         table = Table("adult", "racy", "violence", "medical", "spoof")
@@ -117,16 +127,20 @@ def _render(result: BaseModel) -> None:
         out.print(table)
     elif isinstance(result, ImageAnnotation):
         for name in dict.fromkeys(f.fields[0] for f in catalogue.of_media(Kind.IMAGE)):
-            part = getattr(result, name)
-            if isinstance(part, Result):
-                _render(part)
-            elif isinstance(part, list) and part:
-                out.print(f"{name}: {', '.join(getattr(f, 'description', str(f)) for f in part)}")
-            elif isinstance(part, BaseModel):
-                out.print(f"{name}: {part.model_dump_json(exclude_defaults=True)}")
+            _render_part(name, getattr(result, name))
         return
     assert isinstance(result, Result)
-    out.print(f"[dim]backend {result.backend} · model {result.model}[/]")
+    out.print(provenance(result))
+
+
+def _render_part(name: str, part: object) -> None:
+    """One feature's part of an :class:`ImageAnnotation`."""
+    if isinstance(part, Result):
+        _render(part)
+    elif isinstance(part, list) and part:
+        out.print(f"{name}: {esc(', '.join(getattr(f, 'description', str(f)) for f in part))}")
+    elif isinstance(part, BaseModel):
+        out.print(f"{name}: {esc(part.model_dump_json(exclude_defaults=True))}")
 
 
 def _run(
@@ -137,37 +151,45 @@ def _run(
     max_results: int | None = None,
 ) -> None:
     """Annotate ``images`` (in batches) and print each annotation, or only the part of
-    the one ``Feature`` asked."""
-    from smartml.client import SmartML
-
+    the one ``Feature`` asked; an image that fails is reported and the others go on."""
     one = features if isinstance(features, Feature) else None
-    failed = 0
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
-        keys = [features.key] if isinstance(features, Feature) else features
-        annotations = client.vision.annotate_batch(images, keys, max_results=max_results)
+    wanted = [features.key] if isinstance(features, Feature) else features
+    many = len(images) > 1
+    with friendly_errors() as problems, open_client(backend) as client:
+        annotations = client.vision.annotate_batch(images, wanted, max_results=max_results)
         for source, annotation in zip(images, annotations, strict=True):
             result: Result | None = getattr(annotation, one.fields[0]) if one else annotation
             if annotation.error is not None or result is None:
-                failed += 1
-                message = annotation.error.message if annotation.error else "no result"
-                if as_json and len(images) > 1:
-                    error = annotation.error.model_dump(mode="json") if annotation.error else {}
-                    sys.stdout.write(_line({"image": source, "error": error}) + "\n")
-                where = "" if source in message else f"{source}: "
-                err.print(f"[bold red]error:[/] {where}{message}", soft_wrap=True)
-                continue
-            if as_json:
-                if len(images) == 1:
-                    sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-                else:
-                    payload = {"image": source, "result": result.model_dump(mode="json")}
-                    sys.stdout.write(_line(payload) + "\n")
+                _failed(problems, source, annotation, as_json and many)
+            elif as_json and many:
+                payload = {"image": source, "result": result.model_dump(mode="json")}
+                sys.stdout.write(_line(payload) + "\n")
+            elif as_json:
+                sys.stdout.write(result.model_dump_json(indent=2) + "\n")
             else:
-                if len(images) > 1:
-                    out.rule(source)
+                if many:
+                    out.rule(esc(source))
                 _render(result)
-    if failed:
-        raise typer.Exit(1)
+
+
+def _failed(problems: Problems, source: str, annotation: ImageAnnotation, as_line: bool) -> None:
+    """Report an image that got no result (also as a JSON line on stdout when ``as_line``)."""
+    error = _item_error(annotation)
+    if as_line:
+        record = annotation.error.model_dump(mode="json") if annotation.error else {}
+        sys.stdout.write(_line({"image": source, "error": record}) + "\n")
+    problems.error(error, where="" if source in error.message else f"{source}: ")
+
+
+def _item_error(annotation: ImageAnnotation) -> SmartMLError:
+    """The error of an image that got no result: its class (so the exit status) and hint
+    from :meth:`ItemError.to_exception`, its message as the batch recorded it."""
+    item = annotation.error
+    if item is None:
+        return BackendError(annotation.backend, "no result")
+    error = item.to_exception()
+    error.message = item.message  # to_exception() prefixes a backend's name a second time
+    return error
 
 
 def _line(payload: object) -> str:
@@ -246,23 +268,35 @@ def draw(
     backend: str | None = BackendOption,
 ) -> None:
     """Annotate IMAGE and draw boxes, landmarks, OCR words and labels onto a copy."""
-    from smartml.client import SmartML
     from smartml.viz import draw as draw_results
 
-    wanted = _split(features)
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
-        drawable = []
-        for feature in wanted:  # each alone, so one unavailable feature doesn't stop the rest
-            try:
-                drawable.append(client.vision.annotate(image, [feature]))
-            except SmartMLError as exc:  # reported; the other features are still drawn
-                err.print(f"[yellow]skipped {feature}:[/] {exc.message}")
-        if not drawable:
-            raise typer.Exit(1)
-        picture = draw_results(image, *drawable)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(output)
-    out.print(f"wrote {output} ({picture.width}x{picture.height})")
+    with friendly_errors() as problems, open_client(backend) as client:
+        picture_output(output)
+        drawable, skipped = _annotate_each(client, image, _split(features))
+        for feature, exc in skipped.items():
+            if drawable:
+                problems.skip(feature, exc)
+            else:  # nothing to draw: each feature's error is the command's
+                problems.error(exc, where=f"{feature}: ")
+        if drawable:
+            save_picture(draw_results(image, *drawable), output)
+
+
+def _annotate_each(
+    client: SmartML, image: str, features: list[str]
+) -> tuple[list[ImageAnnotation], dict[str, SmartMLError]]:
+    """Each feature alone, so that one the backend can't serve doesn't stop the others;
+    invalid input (the image, a feature's name) stops them all."""
+    drawable: list[ImageAnnotation] = []
+    skipped: dict[str, SmartMLError] = {}
+    for feature in features:
+        try:
+            drawable.append(client.vision.annotate(image, [feature]))
+        except InvalidInputError:
+            raise
+        except SmartMLError as exc:
+            skipped[feature] = exc
+    return drawable, skipped
 
 
 def _split(features: str) -> list[str]:

@@ -32,6 +32,8 @@ from google.cloud import language_v1 as lv1
 from smartml.testing.server import Method, Service
 
 SERVICE_NAME = "google.cloud.language.v1.LanguageService"
+API = "language.googleapis.com"
+TITLE = "Cloud Natural Language API"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -445,5 +447,7 @@ def services() -> list[Service]:
         Service(
             SERVICE_NAME,
             [Method(name, req, resp, default) for name, (req, resp, default) in table.items()],
+            api=API,
+            title=TITLE,
         )
     ]

@@ -69,6 +69,11 @@ _SERVER_OPTIONS = [
     ("grpc.max_send_message_length", -1),
     ("grpc.max_receive_message_length", -1),
 ]
+#: Seconds that calls in flight get to finish when the fake stops: a stop that cancels
+#: them sends clients a GOAWAY with an error, which gRPC's C core logs on their stderr.
+_STOP_GRACE = 1.0
+#: The project number in the fake's errors, where Google's name the caller's project.
+PROJECT_NUMBER = "604418393257"
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,16 @@ class Method:
 
 @dataclass(frozen=True)
 class Service:
-    """A gRPC service, e.g. ``google.cloud.language.v1.LanguageService``, and its methods."""
+    """A gRPC service, e.g. ``google.cloud.language.v1.LanguageService``, and its methods.
+
+    ``api`` and ``title`` name the API as Google's errors do (``"language.googleapis.com"``,
+    ``"Cloud Natural Language API"``); the gRPC name stands in where they are not given.
+    """
 
     name: str
     methods: Sequence[Method]
+    api: str = ""
+    title: str = ""
 
 
 class Call(NamedTuple):
@@ -160,6 +171,72 @@ def error_info(
     return error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata or {})
 
 
+def help_link(description: str, url: str) -> Any:
+    """A ``google.rpc.Help`` detail with one link."""
+    from google.rpc import error_details_pb2  # type: ignore[import-untyped, unused-ignore]
+
+    return error_details_pb2.Help(links=[{"description": description, "url": url}])
+
+
+class Refusal(NamedTuple):
+    """What Google sends with an ``ErrorInfo`` reason: the status message and the details."""
+
+    message: str
+    details: tuple[Any, ...]
+
+
+def refusal(reason: str, service: Service, metadata: Mapping[str, str] | None = None) -> Refusal:
+    """The message and details Google sends for ``reason`` on ``service``'s API:
+    ``SERVICE_DISABLED`` (with the activation link) and ``IAM_PERMISSION_DENIED`` (with
+    the permission) worded as the real APIs word them; any other reason with the API and
+    the project, and no message. ``metadata`` is added to the ``ErrorInfo``'s own."""
+    build = _REFUSALS.get(reason, _other_refusal)
+    return build(reason, service.api or service.name, service.title or service.name, metadata or {})
+
+
+def _service_disabled(reason: str, api: str, title: str, extra: Mapping[str, str]) -> Refusal:
+    url = f"https://console.developers.google.com/apis/api/{api}/overview?project={PROJECT_NUMBER}"
+    metadata = {
+        "consumer": f"projects/{PROJECT_NUMBER}",
+        "service": api,
+        "serviceTitle": title,
+        "activationUrl": url,
+        "containerInfo": PROJECT_NUMBER,
+        **extra,
+    }
+    message = (
+        f"{title} has not been used in project {PROJECT_NUMBER} before or it is disabled. "
+        f"Enable it by visiting {url} then retry. If you enabled this API recently, wait a "
+        "few minutes for the action to propagate to our systems and retry."
+    )
+    info = error_info(reason, metadata=metadata)
+    return Refusal(message, (info, help_link("Google developers console API activation", url)))
+
+
+def _permission_denied(reason: str, api: str, title: str, extra: Mapping[str, str]) -> Refusal:
+    metadata = {
+        "permission": "serviceusage.services.use",
+        "resource": f"projects/{PROJECT_NUMBER}",
+        **extra,
+    }
+    message = (
+        f"Permission '{metadata['permission']}' denied on resource "
+        f"'//cloudresourcemanager.googleapis.com/{metadata['resource']}' (or it may not exist)."
+    )
+    return Refusal(message, (error_info(reason, domain="iam.googleapis.com", metadata=metadata),))
+
+
+def _other_refusal(reason: str, api: str, title: str, extra: Mapping[str, str]) -> Refusal:
+    metadata = {"service": api, "consumer": f"projects/{PROJECT_NUMBER}", **extra}
+    return Refusal("", (error_info(reason, metadata=metadata),))
+
+
+_REFUSALS: dict[str, Callable[[str, str, str, Mapping[str, str]], Refusal]] = {
+    "SERVICE_DISABLED": _service_disabled,
+    "IAM_PERMISSION_DENIED": _permission_denied,
+}
+
+
 class FakeGoogle:
     """A wire-level fake of Google's ML APIs on ``127.0.0.1``; see the module docstring."""
 
@@ -167,6 +244,11 @@ class FakeGoogle:
         self._services = list(services) if services is not None else load_services()
         self._methods: dict[str, Method] = {
             f"{service.name}/{method.name}": method
+            for service in self._services
+            for method in service.methods
+        }
+        self._service_of: dict[str, Service] = {
+            f"{service.name}/{method.name}": service
             for service in self._services
             for method in service.methods
         }
@@ -202,11 +284,12 @@ class FakeGoogle:
         return self
 
     def stop(self) -> None:
-        """Stop serving; stalled calls are released at once."""
+        """Stop serving; stalled calls are released at once, and calls in flight may finish
+        (for up to a second) so that clients see a clean shutdown, not cancelled calls."""
         if self._server is None:
             return
         self._stopping.set()
-        self._server.stop(grace=None).wait()
+        self._server.stop(grace=_STOP_GRACE).wait()
         self._server = None
 
     def __enter__(self) -> FakeGoogle:
@@ -261,18 +344,23 @@ class FakeGoogle:
         *,
         times: int | None = None,
         reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
         details: Sequence[Any] = (),
     ) -> None:
         """Answer ``method`` with an error status, ``times`` times (None: until reset).
 
-        ``reason`` adds a ``google.rpc.ErrorInfo`` (e.g. ``"SERVICE_DISABLED"``); ``details``
-        adds any other ``google.rpc`` detail messages. Faults queue up in order.
+        ``reason`` adds a ``google.rpc.ErrorInfo`` as Google sends it, with its metadata
+        (plus ``metadata``) and, where ``message`` is None, Google's message: for
+        ``"SERVICE_DISABLED"`` the API's activation link, for ``"IAM_PERMISSION_DENIED"``
+        the permission (see :func:`refusal`). ``details`` adds any other ``google.rpc``
+        detail messages. Faults queue up in order.
         """
         grpc_code = status_code(code)
-        extra = (error_info(reason),) if reason else ()
-        self._program(self._resolve(method)).faults.append(
-            _Fault(grpc_code, message or f"fake {grpc_code.name}", (*extra, *details), times)
-        )
+        name = self._resolve(method)
+        google = refusal(reason, self._service_of[name], metadata) if reason else Refusal("", ())
+        text = message or google.message or f"fake {grpc_code.name}"
+        fault = _Fault(grpc_code, text, (*google.details, *details), times)
+        self._program(name).faults.append(fault)
 
     def fail_item(
         self,

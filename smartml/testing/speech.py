@@ -35,6 +35,8 @@ from smartml.testing.operations import protobuf_type, start_operation
 from smartml.testing.server import Handler, Method, Response, Service, to_message
 
 SERVICE_NAME = "google.cloud.speech.v1.Speech"
+API = "speech.googleapis.com"
+TITLE = "Cloud Speech-to-Text API"
 #: Seconds of audio assumed for a ``gs://`` URI, which the fake can't read.
 URI_SECONDS = 90.0
 WORDS = ("hello", "world")
@@ -179,5 +181,7 @@ def services() -> list[Service]:
                     adapt_answer=_adapt_long_running,
                 ),
             ],
+            api=API,
+            title=TITLE,
         ),
     ]

@@ -15,6 +15,8 @@ from smartml.testing.language import Document
 from smartml.testing.server import Method, Service
 
 SERVICE_NAME = "google.cloud.translation.v3.TranslationService"
+API = "translate.googleapis.com"
+TITLE = "Cloud Translation API"
 
 
 def detect(text: str) -> str:
@@ -50,5 +52,7 @@ def services() -> list[Service]:
                     translate_text,
                 )
             ],
+            api=API,
+            title=TITLE,
         )
     ]

@@ -26,6 +26,8 @@ from google.cloud import texttospeech_v1 as tv1
 from smartml.testing.server import Method, Service
 
 SERVICE_NAME = "google.cloud.texttospeech.v1.TextToSpeech"
+API = "texttospeech.googleapis.com"
+TITLE = "Cloud Text-to-Speech API"
 SECONDS_PER_CHAR = 0.01
 TONE_HZ = 220.0
 #: (name, language codes, gender, natural sample rate)
@@ -127,5 +129,7 @@ def services() -> list[Service]:
                     synthesize_speech,
                 ),
             ],
+            api=API,
+            title=TITLE,
         )
     ]

@@ -31,6 +31,8 @@ from smartml.testing.operations import protobuf_type, start_operation
 from smartml.testing.server import Handler, Method, Response, Service, to_message
 
 SERVICE_NAME = "google.cloud.videointelligence.v1.VideoIntelligenceService"
+API = "videointelligence.googleapis.com"
+TITLE = "Cloud Video Intelligence API"
 #: Seconds assumed for a ``gs://`` URI or content PyAV can't read.
 DEFAULT_SECONDS = 10.0
 LIKELY_NOTHING = vi.Likelihood.VERY_UNLIKELY
@@ -234,5 +236,7 @@ def services() -> list[Service]:
                     adapt_answer=_adapt_answer,
                 )
             ],
+            api=API,
+            title=TITLE,
         )
     ]

@@ -38,6 +38,8 @@ from google.cloud import vision_v1 as vv1
 from smartml.testing.server import Handler, Method, Response, Service, to_message
 
 SERVICE_NAME = "google.cloud.vision.v1.ImageAnnotator"
+API = "vision.googleapis.com"
+TITLE = "Cloud Vision API"
 INVALID_ARGUMENT = 3
 FAKE_TEXT = "SMARTML"
 #: Assumed for a ``gs://`` image, which the fake can't read.
@@ -407,4 +409,4 @@ def services() -> list[Service]:
         apply_item_faults=apply_item_faults,
         adapt_answer=adapt_answer,
     )
-    return [Service(SERVICE_NAME, [method])]
+    return [Service(SERVICE_NAME, [method], api=API, title=TITLE)]
