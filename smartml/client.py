@@ -140,6 +140,8 @@ class AsyncSmartML:
         language: str | None = None,
         options: Mapping[str, Any] | None = None,
         on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
+        wait: bool = False,
+        breaker_after: int = 3,
         **engine_options: Any,
     ) -> BatchJob:
         """Annotate many files: ``async for record in client.annotate_many(...)``.
@@ -153,7 +155,10 @@ class AsyncSmartML:
         of ``chunk_size``. Records come as they finish; ``job.summary`` counts them.
         ``language`` reaches every feature that takes a language; ``options`` are the
         features' own (``{"diarization": True}`` for ``speech``), each going to the
-        features that take it.
+        features that take it. A run locks ``out``: another run on it raises
+        ``OutputBusyError``, or with ``wait`` waits for it to end. After ``breaker_after``
+        inputs in a row fail because their backend can't be reached, the rest are not
+        sent (failed records a re-run sends again; 0: never).
         """
         plan = Plan.build(features, max_results=max_results, language=language, options=options)
         return BatchJob(
@@ -166,6 +171,8 @@ class AsyncSmartML:
             concurrency=concurrency,
             chunk_size=chunk_size,
             on_record=on_record,
+            wait=wait,
+            breaker_after=breaker_after,
             **engine_options,
         )
 

@@ -8,12 +8,14 @@ The full results stay in the JSONL; the table is for spreadsheets and dataframes
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from smartml import catalogue
+from smartml.batch.output import write_atomically
 from smartml.batch.plan import Kind, feature_of
 from smartml.batch.records import BatchRecord
 from smartml.catalogue import Feature
@@ -125,30 +127,45 @@ def table_path(out: Path, fmt: str) -> Path:
 
 
 def write_table(records: Iterable[BatchRecord], dest: str | os.PathLike[str], fmt: str) -> Path:
-    """Write the records as a CSV or Parquet table (replacing it atomically)."""
-    if fmt not in ("csv", "parquet"):
+    """Write the records as a CSV or Parquet table, replacing ``dest`` whole or not at
+    all (an :class:`~smartml.batch.output.OutputError` when it can't be written)."""
+    render = RENDERERS.get(fmt)
+    if render is None:
         raise InvalidInputError(f"unknown table format {fmt!r}", hint="use csv or parquet")
     rows = [flatten(r) for r in records]
     columns = list(dict.fromkeys(key for row in rows for key in row))
     rows = [{column: row.get(column) for column in columns} for row in rows]
     dest = Path(dest)
-    temporary = dest.with_name(f".{dest.name}.writing")
-    if fmt == "csv":
-        with temporary.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError as exc:
-            raise BackendUnavailableError(
-                "parquet",
-                "writing Parquet needs pyarrow, which is not installed",
-                hint='pip install "smartml[parquet]"',
-            ) from exc
-        table = pa.Table.from_pylist(rows, schema=None) if rows else pa.table({})
-        pq.write_table(table, temporary)
-    os.replace(temporary, dest)
+    write_atomically(dest, [render(rows, columns)])
     return dest
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+def _parquet(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "parquet",
+            "writing Parquet needs pyarrow, which is not installed",
+            hint='pip install "smartml[parquet]"',
+        ) from exc
+    table = pa.Table.from_pylist(rows, schema=None) if rows else pa.table({})
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    return bytes(buffer.getvalue().to_pybytes())
+
+
+#: How each table format is made, in memory (then written atomically).
+RENDERERS: dict[str, Callable[[list[dict[str, Any]], list[str]], bytes]] = {
+    "csv": _csv,
+    "parquet": _parquet,
+}

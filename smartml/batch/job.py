@@ -10,11 +10,13 @@ and record every input exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
+import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,10 +24,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import Field
 
-from smartml.batch.cache import ResultCache
+from smartml.batch.breaker import Breaker
+from smartml.batch.cache import ResultCache, default_path
 from smartml.batch.cost import feature_cost
 from smartml.batch.engines import Engine, LocalEngine
 from smartml.batch.journal import Journal
+from smartml.batch.lock import OutputLock
+from smartml.batch.output import RESUME, OutputError
 from smartml.batch.plan import Kind, Plan, feature_of
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Inputs, Item, discover
@@ -58,7 +63,15 @@ class Summary(Model):
     ignored: list[str] = Field(default_factory=list, description="Files of no known kind")
     seconds: float = 0.0
     cost_usd: float = Field(default=0.0, description="Estimated Google cost of this run")
-    failures: list[str] = Field(default_factory=list, description="'path: error' per failure")
+    failures: list[str] = Field(
+        default_factory=list, description="'path: error' per failure (of inputs sent)"
+    )
+    not_sent: int = Field(
+        default=0, description="Failed inputs not sent because the circuit breaker tripped"
+    )
+    stopped: str | None = Field(
+        default=None, description="Why the job stopped sending inputs (the circuit breaker)"
+    )
     out: str | None = None
 
     @property
@@ -92,8 +105,13 @@ class BatchJob:
         concurrency: int | None = None,
         chunk_size: int = 16,
         on_record: Callable[[BatchRecord | None, Summary], None] | None = None,
+        wait: bool = False,
+        breaker_after: int = 3,
         **engine_options: Any,
     ) -> None:
+        """``wait``: when another run is writing ``out``, wait for it to end instead of
+        refusing. ``breaker_after``: inputs in a row that fail because their backend can't
+        be reached before the job stops sending the rest (0: never)."""
         if isinstance(sources, str | os.PathLike):
             sources = [sources]
         if chunk_size < 1:
@@ -106,6 +124,9 @@ class BatchJob:
         self.engine = engine_named(engine, concurrency=concurrency, **engine_options)
         self.chunk_size = chunk_size
         self.on_record = on_record
+        self.wait = wait
+        self.breaker = Breaker(breaker_after)
+        self._lock = OutputLock(self.out) if self.out is not None else None
         self.summary = Summary(out=str(self.out) if self.out else None)
         self._inputs: Inputs | None = None
         self._sizes: dict[str, int] = {}
@@ -135,7 +156,10 @@ class BatchJob:
         return self._inputs
 
     async def estimate(self) -> Estimate:
-        """Inputs per kind, those already done, and the Google cost of the rest."""
+        """Inputs per kind, those already done, and the Google cost of the rest (refused
+        at once, without ``wait``, when another run is writing the output)."""
+        if self._lock is not None and not self.wait:
+            self._lock.check()
         inputs = await self.inputs()
         journal = await self._journal()
         estimate = Estimate(inputs)
@@ -185,47 +209,66 @@ class BatchJob:
 
     async def _run(self) -> AsyncIterator[BatchRecord]:
         started = time.monotonic()
-        inputs = await self.inputs()
-        self.check(inputs)
-        items = [item for item in inputs.items if self.plan.for_kind(item.kind)]
-        self.summary.total = len(items)
-        self.summary.ignored = list(inputs.ignored)
-        journal = await self._journal()
-        cache = await asyncio.to_thread(self._open_cache)
-        finished: asyncio.Queue[BatchRecord | BaseException | None] = asyncio.Queue()
-
-        async def produce() -> None:
-            try:
-                chunks = self._chunks(items, journal, cache, finished)
-                async for records in self.engine.map(self.client, chunks, self.plan):
-                    for record in records:
-                        finished.put_nowait(record)
-                finished.put_nowait(None)
-            except BaseException as exc:
-                finished.put_nowait(exc)
-                raise
-
-        producer = asyncio.create_task(produce())
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(self._clock, started)
+            journal = await self._claim(stack)
+            inputs = await self.inputs()
+            self.check(inputs)
+            items = [item for item in inputs.items if self.plan.for_kind(item.kind)]
+            self.summary.total = len(items)
+            self.summary.ignored = list(inputs.ignored)
+            cache = await asyncio.to_thread(self._open_cache)
+            if cache is not None:
+                stack.callback(cache.close)
+            finished: asyncio.Queue[BatchRecord | BaseException | None] = asyncio.Queue()
+            producer = asyncio.create_task(self._produce(items, journal, cache, finished))
+            stack.push_async_callback(_cancel, producer)
             while (record := await finished.get()) is not None:
                 if isinstance(record, BaseException):
                     raise record
                 yield self._finish(record, journal, cache)
-        finally:
-            producer.cancel()
-            await asyncio.gather(producer, return_exceptions=True)
-            self.summary.seconds = time.monotonic() - started
-            if journal is not None:
-                if journal.superseded:
-                    journal.compact()
-                journal.close()
-            if cache is not None:
-                cache.close()
+
+    def _clock(self, started: float) -> None:
+        self.summary.seconds = time.monotonic() - started
+
+    async def _produce(
+        self,
+        items: list[Item],
+        journal: Journal | None,
+        cache: ResultCache | None,
+        finished: asyncio.Queue[BatchRecord | BaseException | None],
+    ) -> None:
+        """Run the engine over the chunks: every record, then None (or the error that
+        ended it), goes to ``finished``; the circuit breaker sees each record first."""
+        try:
+            chunks = self._chunks(items, journal, cache, finished)
+            async for records in self.engine.map(self.client, chunks, self.plan):
+                for record in records:
+                    self.breaker.observe(record, answered=bool(record.results))
+                    finished.put_nowait(record)
+            finished.put_nowait(None)
+        except BaseException as exc:
+            finished.put_nowait(exc)
+            raise
+
+    async def _claim(self, stack: contextlib.AsyncExitStack) -> Journal | None:
+        """Lock the output for the run (waiting for another run if asked) and read it,
+        again when it changed since the estimate; ``stack`` finishes and unlocks it."""
+        if self.out is None or self._lock is None:
+            return None
+        await self._lock.acquire(wait=self.wait)
+        stack.callback(self._lock.release)
+        journal = self._loaded
+        if journal is None or not journal.current():
+            journal = self._loaded = await asyncio.to_thread(Journal, self.out)
+        stack.callback(journal.finish)
+        return journal
 
     async def _journal(self) -> Journal | None:
-        """The output file's journal, read once (estimate and run share it)."""
+        """A snapshot of the output file for the estimate (a run reads it again if it
+        changed meanwhile)."""
         if self.out is not None and self._loaded is None:
-            self._loaded = await asyncio.to_thread(Journal, self.out)
+            self._loaded = await asyncio.to_thread(Journal, self.out, repair=False)
         return self._loaded
 
     def output_records(self) -> list[BatchRecord]:
@@ -235,7 +278,9 @@ class BatchJob:
     def _open_cache(self) -> ResultCache | None:
         if self.cache_path is False:
             return None
-        return ResultCache(None if self.cache_path is True else self.cache_path)
+        path = default_path() if self.cache_path is True else Path(self.cache_path)
+        with _cache_errors(path):
+            return ResultCache(path)
 
     async def _chunks(
         self,
@@ -249,6 +294,8 @@ class BatchJob:
         waiting: dict[tuple[Kind, tuple[str, ...]], list[Work]] = {}
         async for ready in _read_ahead(items, self.plan, self.client.settings):
             prepared = self._triage(ready, journal, cache)
+            if isinstance(prepared, Work) and self.breaker.tripped:
+                prepared = self.breaker.hold(prepared)
             if prepared is None:
                 continue
             if isinstance(prepared, BatchRecord):
@@ -260,7 +307,11 @@ class BatchJob:
             if len(bucket) >= (self.chunk_size if prepared.item.kind is Kind.IMAGE else 1):
                 yield waiting.pop(key)
         for bucket in waiting.values():
-            yield bucket
+            if not self.breaker.tripped:
+                yield bucket
+                continue
+            for work in bucket:
+                finished.put_nowait(self.breaker.hold(work))
 
     def _triage(
         self, prepared: Work | BatchRecord, journal: Journal | None, cache: ResultCache | None
@@ -321,25 +372,13 @@ class BatchJob:
                         record.results[feature] = found
                         self.summary.cached += 1
         if cache is not None and record.sha256 is not None:
-            for feature, answer in computed.items():
-                cache.put(
-                    record.sha256,
-                    f"{kind.value}.{feature}",
-                    self.plan.fingerprint(kind, feature),
-                    answer.backend,
-                    self.model_key(answer.backend, kind, feature),
-                    answer,
-                )
+            self._store(record.sha256, kind, computed, cache)
         record.features = list(wanted)
         record.results = {f: record.results[f] for f in wanted if f in record.results}
         record.settle()
         if journal is not None:
             journal.append(record)
-        if record.ok:
-            self.summary.done += 1
-        else:
-            self.summary.failed += 1
-            self.summary.failures.append(record.summary())
+        self._count(record)
         size = self._sizes.pop(record.id, 0)
         self.summary.cost_usd += sum(
             _cost(kind, feature, answer, size)
@@ -349,9 +388,54 @@ class BatchJob:
         self._notify(record)
         return record
 
+    def _store(
+        self, sha256: str, kind: Kind, computed: dict[str, FeatureResult], cache: ResultCache
+    ) -> None:
+        """Put the answers just computed for one input in the cache."""
+        with _cache_errors(cache.path):
+            for feature, answer in computed.items():
+                cache.put(
+                    sha256,
+                    f"{kind.value}.{feature}",
+                    self.plan.fingerprint(kind, feature),
+                    answer.backend,
+                    self.model_key(answer.backend, kind, feature),
+                    answer,
+                )
+
+    def _count(self, record: BatchRecord) -> None:
+        """Count a written record in the summary."""
+        if record.ok:
+            self.summary.done += 1
+        else:
+            self.summary.failed += 1
+            if self.breaker.held(record):
+                self.summary.not_sent += 1
+            else:
+                self.summary.failures.append(record.summary())
+        self.summary.stopped = self.breaker.reason
+
     def _notify(self, record: BatchRecord | None) -> None:
         if self.on_record is not None:
             self.on_record(record, self.summary)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@contextlib.contextmanager
+def _cache_errors(path: Path) -> Iterator[None]:
+    """A result cache that can't be opened or written, as an :class:`OutputError`."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputError(
+            f"cannot write the result cache {path}: {exc}",
+            hint=f"free some space, or pass --cache FILE on another disk, or --no-cache; "
+            f"then {RESUME}",
+        ) from exc
 
 
 def _refuse(kind: Kind, key: str, feature: str, rows: list[CapabilityInfo]) -> NoReturn:

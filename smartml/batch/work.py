@@ -8,6 +8,7 @@ A failure stays with its input as an error record; nothing here raises for one i
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,18 +59,20 @@ async def annotate(client: Client, works: Sequence[Work], plan: Plan) -> list[Ba
     calls: list[Awaitable[None]] = []
     for features in dict.fromkeys(w.features for w, _ in images):
         group = [(w, r) for w, r in images if w.features == features]
-        calls.append(_guard(_images(client, group, features, plan), [r for _, r in group]))
+        images_call = functools.partial(_images, client, group, features, plan)
+        calls.append(_guard(images_call, [r for _, r in group]))
     for work, record in zip(works, records, strict=True):
         if work.item.kind is not Kind.IMAGE:
-            calls.append(_guard(_single(client, work, record, plan), [record]))
+            single = functools.partial(_single, client, work, record, plan)
+            calls.append(_guard(single, [record]))
     await asyncio.gather(*calls)
     return [record.settle() for record in records]
 
 
-async def _guard(call: Awaitable[None], records: list[BatchRecord]) -> None:
+async def _guard(call: Callable[[], Awaitable[None]], records: list[BatchRecord]) -> None:
     """Whatever goes wrong in ``call`` becomes an error of its records, never a crash."""
     try:
-        await call
+        await call()
     except Exception as exc:
         error = ErrorRecord.from_exception(exc)
         for record in records:

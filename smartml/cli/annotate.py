@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,13 +24,16 @@ from rich.table import Table
 
 from smartml.batch import BatchRecord, Estimate, Kind, Plan, Summary
 from smartml.batch.export import FORMATS, table_path, write_table
+from smartml.batch.output import EXIT_OUTPUT, OutputError
 from smartml.batch.plan import DEFAULT_FEATURES, all_features
 from smartml.batch.plan import FEATURES as PLAN_FEATURES
 from smartml.cli._common import (
     OPTIONS_HELP,
     BackendOption,
+    add_row,
     chain,
     err,
+    esc,
     friendly_errors,
     out,
     parse_options,
@@ -146,12 +152,27 @@ def annotate(
             "features for Vision)",
         ),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="When another run is writing --out, wait for it to end (else: exit 3)"
+        ),
+    ] = False,
+    breaker_after: Annotated[
+        int,
+        typer.Option(
+            "--breaker-after",
+            min=0,
+            help="Stop sending after this many inputs in a row fail because the backend "
+            "can't be reached; the rest are recorded as failed, for a re-run (0: never)",
+        ),
+    ] = 3,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Annotate many files into a JSONL (resumable), with progress and a summary."""
     from smartml import SmartML
 
-    with friendly_errors():
+    with friendly_errors(), _output_errors():
         if fmt not in FORMATS:
             raise InvalidInputError(f"unknown --format {fmt!r}", hint=f"use {', '.join(FORMATS)}")
         journal = (
@@ -182,6 +203,8 @@ def annotate(
                 language=language,
                 options=parse_options(option),
                 on_record=reporter,
+                wait=wait,
+                breaker_after=breaker_after,
                 **options,
             )
             estimate = job.estimate()
@@ -198,17 +221,28 @@ def annotate(
                 _print_summary(job.summary)
                 err.print(
                     f"[yellow]interrupted:[/] {job.summary.finished} input(s) recorded in "
-                    f"{journal}; run the same command again to go on from there",
+                    f"{esc(journal)}; run the same command again to go on from there",
                     soft_wrap=True,
                 )
                 raise typer.Exit(130) from None
             records = job.output_records()
         if fmt != "jsonl":
             written = write_table(records, table_path(journal, fmt), fmt)
-            err.print(f"table: {written}")
+            err.print(f"table: {esc(written)}")
     _print_summary(summary)
     if summary.failed:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """An output that can't be written: the usual error lines, and exit status 3."""
+    try:
+        yield
+    except OutputError as exc:
+        with contextlib.suppress(typer.Exit), friendly_errors():
+            raise exc
+        raise typer.Exit(EXIT_OUTPUT) from None
 
 
 def _default_chain() -> list[str]:
@@ -300,6 +334,7 @@ def _print_summary(summary: Summary) -> None:
         ("done", summary.done),
         ("skipped (already in the output)", summary.skipped),
         ("failed", summary.failed),
+        *([("not sent (circuit breaker)", summary.not_sent)] if summary.not_sent else []),
         ("results from the cache", summary.cached),
         ("files of no known kind", len(summary.ignored)),
         ("time", f"{summary.seconds:.1f} s"),
@@ -307,17 +342,28 @@ def _print_summary(summary: Summary) -> None:
         ("output", summary.out or "-"),
     ]
     for name, value in rows:
-        table.add_row(name, str(value))
+        add_row(table, name, str(value))
     err.print(table)
     if summary.failures:
-        err.print(f"[bold red]{summary.failed} input(s) failed:[/]")
+        err.print(f"[bold red]{len(summary.failures)} input(s) failed:[/]")
         for line in summary.failures[:LISTED_FAILURES]:
             err.print(f"  {line}", soft_wrap=True, markup=False)
         if len(summary.failures) > LISTED_FAILURES:
             err.print(
                 f"  … and {len(summary.failures) - LISTED_FAILURES} more "
-                f'(records with "status": "failed" in {summary.out})'
+                f'(records with "status": "failed" in {esc(summary.out)})'
             )
+    if summary.stopped:
+        err.print(
+            f"[bold red]stopped:[/] {escape(summary.stopped)}; "
+            f"{summary.not_sent} input(s) were not sent",
+            soft_wrap=True,
+        )
+        err.print(
+            "[yellow]how to resume:[/] run the same command again once it is reachable: "
+            "inputs that failed are sent again",
+            soft_wrap=True,
+        )
 
 
 __all__ = ["all_features", "annotate"]
