@@ -1,6 +1,7 @@
 """Finding credentials for Google's APIs, once, with a clear error listing the fixes.
 
-Order: a loopback endpoint (a fake or an emulator) needs none; then
+Order: a loopback endpoint (a fake or an emulator) needs none; with ``SMARTML_OFFLINE``
+nothing else is usable (refused before anything is read or probed); then
 ``SMARTML_GOOGLE_API_KEY``; then ``SMARTML_GOOGLE_CREDENTIALS`` (a key file); then
 application default credentials (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's ADC file,
 the GCE metadata server, whose probe is capped at 1 s per try here).
@@ -12,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from smartml.backends.base import Availability
 from smartml.backends.google.endpoints import is_loopback
@@ -30,16 +33,29 @@ CREDENTIALS_HINT = (
     "to test against a fake, set SMARTML_GOOGLE_ENDPOINT=127.0.0.1:PORT "
     '(smartml.testing.FakeGoogle); or use backend="local" to run offline'
 )
+OFFLINE_REASON = "smartml is offline (SMARTML_OFFLINE), and Google Cloud is on the network"
+OFFLINE_HINT = (
+    'unset SMARTML_OFFLINE, or use backend="local" '
+    "(a fake on this machine, SMARTML_GOOGLE_ENDPOINT=127.0.0.1:PORT, works offline)"
+)
 
 
 @dataclass(frozen=True)
 class Auth:
-    """Resolved credentials: exactly one of ``credentials`` and ``api_key`` is set."""
+    """Resolved credentials: exactly one of ``credentials`` and ``secret_key`` is set.
+
+    The API key is a :class:`~pydantic.SecretStr`, so that no ``repr`` shows it.
+    """
 
     source: str
     credentials: Any = None  # google.auth.credentials.Credentials
-    api_key: str | None = None
+    secret_key: SecretStr | None = None
     project: str | None = None
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key itself, for the client that sends it (never log or show it)."""
+        return self.secret_key.get_secret_value() if self.secret_key is not None else None
 
 
 def unavailable(message: str) -> BackendUnavailableError:
@@ -55,11 +71,7 @@ def find_credentials(settings: Settings) -> Availability:
     if settings.google_endpoint and is_loopback(settings.google_endpoint):
         return Availability.ok()
     if settings.offline:
-        return Availability(
-            False,
-            "smartml is offline (SMARTML_OFFLINE), and Google Cloud is on the network",
-            'unset SMARTML_OFFLINE, or use backend="local"',
-        )
+        return Availability(False, OFFLINE_REASON, OFFLINE_HINT)
     if settings.google_api_key is not None:
         return Availability.ok()
     if settings.google_credentials:
@@ -101,10 +113,9 @@ def _on_google_cloud() -> bool:
 
 
 def resolve_auth(settings: Settings) -> Auth:
-    """Credentials for ``settings``; raises :class:`BackendUnavailableError` when none."""
-    import google.auth
-    from google.auth import exceptions
-
+    """Credentials for ``settings``; raises :class:`BackendUnavailableError` when none,
+    and when smartml is offline (before reading or probing anything) unless the endpoint
+    is on this machine."""
     project = settings.google_project
     if settings.google_endpoint and is_loopback(settings.google_endpoint):
         from google.auth.credentials import AnonymousCredentials
@@ -114,8 +125,13 @@ def resolve_auth(settings: Settings) -> Auth:
             AnonymousCredentials(),  # type: ignore[no-untyped-call]
             project=project,
         )
+    if settings.offline:
+        raise BackendUnavailableError("google", OFFLINE_REASON, hint=OFFLINE_HINT)
     if settings.google_api_key is not None:
-        return Auth("API key", api_key=settings.google_api_key.get_secret_value(), project=project)
+        return Auth("API key", secret_key=settings.google_api_key, project=project)
+    import google.auth
+    from google.auth import exceptions
+
     try:
         if settings.google_credentials:
             path = Path(settings.google_credentials).expanduser()

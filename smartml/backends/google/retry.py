@@ -7,6 +7,12 @@ backoff and jitter, within one total time budget (``SMARTML_GOOGLE_RETRY_TIMEOUT
 also bounds each attempt's gRPC deadline. When the budget runs out, the last real
 cause is raised as a smartml error (:func:`to_smartml_error`). Each attempt, retries
 included, first waits for its turn under the rate limit (``throttle``), outside the budget.
+
+An endpoint that can't be connected to at all (a refused port, a name that does not
+resolve: :func:`is_unreachable`) is no transient fault: after
+:data:`UNREACHABLE_ATTEMPTS` such attempts in a row it is a
+:class:`~smartml.errors.BackendUnavailableError`, so a fallback chain moves on at once.
+A server that answers UNAVAILABLE (connected, but overloaded) keeps the whole budget.
 """
 
 from __future__ import annotations
@@ -33,6 +39,26 @@ from smartml.settings import Settings
 T = TypeVar("T")
 BACKEND = "google"
 RETRYABLE = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED"})
+#: What gRPC's UNAVAILABLE details say (lower-cased) when no connection could be made:
+#: every address refused or failed its handshake, or the name did not resolve.
+UNREACHABLE_DETAILS = (
+    "failed to connect to all addresses",
+    "connection refused",
+    "errors resolving",
+    "dns resolution failed",
+    "name or service not known",
+    "domain name not found",
+    "temporary failure in name resolution",
+    "no route to host",
+    "network is unreachable",
+)
+#: Attempts in a row that could not connect before the endpoint is unavailable.
+UNREACHABLE_ATTEMPTS = 2
+UNREACHABLE_HINT = (
+    "check the endpoint and that its server is running (SMARTML_GOOGLE_ENDPOINT or "
+    "google_endpoint=...; unset, Google's own), then the network, DNS, proxy and "
+    "firewall; a chain like ['google', 'local'] answers meanwhile"
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,7 @@ async def call_with_retry(
     """
     start = time.monotonic()
     deadline = start + policy.timeout
+    unreachable = 0  # attempts in a row that could not connect
     for number, delay in enumerate(policy.delays(), start=1):
         if throttle is not None:
             queued = time.monotonic()
@@ -87,7 +114,8 @@ async def call_with_retry(
             if isinstance(exc, SmartMLError) or not is_google_error(exc):
                 raise
             code = status_name(exc)
-            if code not in RETRYABLE or time.monotonic() + delay >= deadline:
+            unreachable = unreachable + 1 if is_unreachable(exc) else 0
+            if not _worth_retrying(code, unreachable) or time.monotonic() + delay >= deadline:
                 elapsed = time.monotonic() - start
                 tried = (
                     f" (gave up after {number} attempt{'s' * (number > 1)} in {elapsed:.1f} s)"
@@ -100,10 +128,39 @@ async def call_with_retry(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _worth_retrying(code: str, unreachable: int) -> bool:
+    """Whether to try again after a failure with status ``code``, the last ``unreachable``
+    attempts in a row having found no connection."""
+    return code in RETRYABLE and unreachable < UNREACHABLE_ATTEMPTS
+
+
 def is_google_error(exc: BaseException) -> bool:
     """Whether ``exc`` comes from Google's client stack (api_core, auth, gRPC)."""
     module = type(exc).__module__
     return module.startswith(("google.", "grpc"))
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says no connection could be made (UNAVAILABLE with details such as
+    "failed to connect to all addresses" or "DNS resolution failed"), as opposed to a
+    connected server answering UNAVAILABLE."""
+    return status_name(exc) == "UNAVAILABLE" and any(
+        text in _detail(exc).lower() for text in UNREACHABLE_DETAILS
+    )
+
+
+def _detail(exc: BaseException) -> str:
+    """What a Google exception says, without its class name or status code."""
+    from google.api_core import exceptions as gexc
+
+    if isinstance(exc, gexc.RetryError) and exc.cause is not None:
+        exc = exc.cause
+    message = getattr(exc, "message", None)
+    if message:
+        return str(message)
+    if callable(getattr(exc, "details", None)):  # a raw grpc.RpcError
+        return str(exc.details())  # type: ignore[attr-defined]
+    return str(exc)
 
 
 def status_name(exc: BaseException) -> str:
@@ -152,8 +209,12 @@ def to_smartml_error(
             BACKEND, f"credentials were refused ({exc})", hint=CREDENTIALS_HINT
         )
     code = status_name(exc)
-    detail = getattr(exc, "message", None) or str(exc)
-    message = f"{what}: {code or type(exc).__name__}: {detail}{suffix}"
+    said = f"{code or type(exc).__name__}: {_detail(exc)}{suffix}"
+    if is_unreachable(exc):
+        return BackendUnavailableError(
+            BACKEND, f"{what}: cannot connect ({said})", hint=UNREACHABLE_HINT
+        )
+    message = f"{what}: {said}"
     if code == "RESOURCE_EXHAUSTED":
         return QuotaExceededError(
             BACKEND,

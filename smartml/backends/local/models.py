@@ -12,7 +12,10 @@ Four jobs, kept apart from any one task:
   through :func:`verify_file`, the one integrity check (each file hashed once per process);
 * **configured models**: :func:`resolve` turns ``Settings.models[task]`` (a Hugging Face
   hub id or a directory) into a :class:`ModelRef`, refusing pickled weights and, when
-  smartml is offline, anything that is not already on this machine.
+  smartml is offline, anything that is not already on this machine; online, a hub id
+  not in the cache is refused at once when the hub can't be reached
+  (:func:`reachable`; a cached one then loads from the cache alone), where
+  ``huggingface_hub`` would retry for about a minute.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 
 BACKEND = "local"
+logger = logging.getLogger(__name__)
 LOCAL_EXTRA = 'pip install "smartml[local]"'
 HF_EXTRA = 'pip install "smartml[hf]"'
 
@@ -270,10 +275,17 @@ def resolve(spec: str, settings: Settings, task: str) -> ModelRef:
         raise unavailable(
             f"the model {spec!r} configured for {task!r} is not on this machine, and smartml "
             "is offline",
-            hint=f"download it first while online (huggingface-cli download {spec}), pass a "
-            "local directory, or drop the override to use the bundled default",
+            hint=_fetch_hint(spec),
         )
     return ModelRef(spec, spec, False, offline, trust)
+
+
+def _fetch_hint(spec: str) -> str:
+    """How to get hub model ``spec`` onto this machine, or do without it."""
+    return (
+        f"download it first while online (hf download {spec}), pass a local directory, "
+        "or drop the override to use the bundled default"
+    )
 
 
 def _in_hub_cache(repo_id: str) -> bool:
@@ -287,6 +299,49 @@ def _in_hub_cache(repo_id: str) -> bool:
     except Exception:  # an invalid repo id, a broken cache: not available either way
         return False
     return isinstance(found, str)
+
+
+#: Seconds the hub gets to answer one request before it counts as unreachable.
+HUB_PROBE_TIMEOUT = 3.0
+
+
+def reachable(ref: ModelRef) -> ModelRef:
+    """``ref``, checked against the Hugging Face hub with one quick request (no retries)
+    when it is a hub id and smartml is online: with the hub unreachable, a cached model
+    is loaded from the cache alone, and one that is not cached is refused at once,
+    saying what to do (``huggingface_hub`` would retry every file, cached or not, for
+    about 25 s each)."""
+    if ref.is_local or ref.offline or not _installed("huggingface_hub"):
+        return ref  # nothing to download, or importing transformers says what to install
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:  # the hub's own offline mode: no request is made
+        return ref
+    why = _hub_unreachable(constants.ENDPOINT)
+    if why is None:
+        return ref
+    if _in_hub_cache(ref.source):
+        logger.warning(
+            "the Hugging Face hub is unreachable (%s): %s loads from the cache", why, ref.spec
+        )
+        return replace(ref, offline=True)
+    raise unavailable(
+        f"the model {ref.spec!r} is not on this machine, and the Hugging Face hub "
+        f"({constants.ENDPOINT}) is unreachable: {why}",
+        hint=_fetch_hint(ref.spec) + "; SMARTML_OFFLINE=1 keeps smartml off the network",
+    )
+
+
+def _hub_unreachable(endpoint: str) -> str | None:
+    """Why ``endpoint`` gives no answer (one HEAD through the hub's own HTTP session, so
+    its proxies and certificates apply), or None when it answers at all."""
+    from huggingface_hub import get_session
+
+    try:
+        get_session().head(endpoint, timeout=HUB_PROBE_TIMEOUT)
+    except Exception as exc:  # refused, unresolvable, timed out, TLS: no model comes
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 #: What to check when a configured model can't be loaded.
@@ -304,12 +359,14 @@ def load_parts(
 ) -> tuple[Any, Any]:
     """A configured Hugging Face model (in eval mode) and its tokenizer or processor,
     loaded with smartml's rules: resolved and integrity-checked, offline when told,
-    safetensors only, ``trust_remote_code`` only when the settings allow it.
+    refused at once when it must be downloaded and the hub is unreachable, safetensors
+    only, ``trust_remote_code`` only when the settings allow it.
 
     ``model_class`` is a transformers ``Auto*`` class name, or a function choosing one
     from the model's config."""
     ref = resolve(spec, settings, task)
     apply_offline(settings)
+    ref = reachable(ref)
     import transformers
 
     kwargs = ref.load_kwargs()
