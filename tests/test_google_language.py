@@ -28,9 +28,9 @@ from smartml import (
     SmartMLError,
     catalogue,
 )
+from smartml._network import is_loopback
 from smartml.backends.google import GoogleBackend
 from smartml.backends.google import backend as backend_module
-from smartml.backends.google.endpoints import is_loopback
 from smartml.backends.google.retry import RetryPolicy, to_smartml_error
 from smartml.backends.tasks import SentimentTask
 from smartml.results import EntityType, MentionType

@@ -440,3 +440,28 @@ def test_a_batch_job_keeps_the_api_key_out_of_records_cache_and_logs(
     assert any("cache" in p.relative_to(tmp_path).parts for p in written)
     assert not [p for p in written if API_KEY.encode() in p.read_bytes()]
     assert API_KEY not in "\n".join(shown) + _logged(caplog)
+
+
+def test_offline_refuses_to_fetch_a_url_or_list_a_bucket_off_this_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    from smartml import InvalidInputError, SmartML
+    from smartml.backends.google import storage
+    from smartml.errors import BackendUnavailableError
+    from smartml.settings import Settings
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a socket was opened while offline")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    with (
+        SmartML("local", offline=True) as client,
+        pytest.raises(InvalidInputError, match="offline"),
+    ):
+        client.vision.labels("https://example.com/cat.jpg")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "storage.example.com:443")
+    with pytest.raises(BackendUnavailableError, match="offline"):
+        storage._Storage(Settings(offline=True))

@@ -481,7 +481,10 @@ def prepare(item: Item, plan: Plan, settings: Settings) -> Work | BatchRecord:
     if item.source.startswith(("http://", "https://")):
         try:
             data = fetch_url(
-                item.source, max_bytes=settings.max_input_bytes, timeout=settings.fetch_timeout
+                item.source,
+                max_bytes=settings.max_input_bytes,
+                timeout=settings.fetch_timeout,
+                offline=settings.offline,
             )
         except SmartMLError as exc:
             record = Work(item, None, features).record()

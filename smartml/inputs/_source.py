@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
+from smartml._network import is_loopback, url_host
 from smartml.errors import InvalidInputError
 
 MediaT = TypeVar("MediaT", bound="Media")
@@ -123,10 +124,10 @@ class Media:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = DEFAULT_FETCH_TIMEOUT,
+        offline: bool = False,
     ) -> MediaT:
-        return cls.from_bytes(
-            fetch_url(url, max_bytes=max_bytes, timeout=timeout), source=url, max_bytes=max_bytes
-        )
+        data = fetch_url(url, max_bytes=max_bytes, timeout=timeout, offline=offline)
+        return cls.from_bytes(data, source=url, max_bytes=max_bytes)
 
     @classmethod
     def coerce(
@@ -135,8 +136,10 @@ class Media:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = DEFAULT_FETCH_TIMEOUT,
+        offline: bool = False,
     ) -> MediaT:
-        """Turn whatever the user passed into this media type, or raise a clear error."""
+        """Turn whatever the user passed into this media type, or raise a clear error
+        (``offline``: an http(s) URL off this machine is refused, not fetched)."""
         if isinstance(value, cls):
             return value
         if value is None:
@@ -147,7 +150,7 @@ class Media:
             if value.startswith("gs://"):
                 return cls.from_uri(value)
             if value.startswith(("http://", "https://")):
-                return cls.from_url(value, max_bytes=max_bytes, timeout=timeout)
+                return cls.from_url(value, max_bytes=max_bytes, timeout=timeout, offline=offline)
             if not value.strip():
                 raise InvalidInputError(f"empty {cls.kind} path")
             return cls.from_path(value, max_bytes=max_bytes)
@@ -224,15 +227,22 @@ class Media:
         ).hexdigest()
 
 
-def fetch_url(url: str, *, max_bytes: int, timeout: float) -> bytes:
-    """GET ``url`` with a total time limit and a size limit checked while streaming."""
+def fetch_url(url: str, *, max_bytes: int, timeout: float, offline: bool = False) -> bytes:
+    """GET ``url`` with a total time limit and a size limit checked while streaming;
+    ``offline``, only from this machine (and no redirect elsewhere)."""
     import httpx
+
+    if offline and not is_loopback(url_host(url)):
+        raise InvalidInputError(
+            f"smartml is offline (SMARTML_OFFLINE): not fetching {url}",
+            hint="download it and pass the file, or unset SMARTML_OFFLINE",
+        )
 
     chunks: list[bytes] = []
     total = 0
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=True) as http,
+            httpx.Client(timeout=timeout, follow_redirects=not offline) as http,
             http.stream("GET", url) as response,
         ):
             if response.status_code >= 400:

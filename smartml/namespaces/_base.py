@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -41,16 +42,14 @@ class Core:
         """Load and validate an image/audio/video off the event loop (files, URLs)."""
         if isinstance(value, kind):
             return value
-        if blocking_allowed():
-            return kind.coerce(
-                value, max_bytes=self.settings.max_input_bytes, timeout=self.settings.fetch_timeout
-            )
-        return await asyncio.to_thread(
+        load = functools.partial(
             kind.coerce,
             value,
             max_bytes=self.settings.max_input_bytes,
             timeout=self.settings.fetch_timeout,
+            offline=self.settings.offline,
         )
+        return load() if blocking_allowed() else await asyncio.to_thread(load)
 
     async def run(self, task: Task[R], backend: BackendChoice) -> R:
         return await self.router.run(task, backend)

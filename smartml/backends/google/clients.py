@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from smartml.backends.google.endpoints import is_loopback
+from smartml._network import is_loopback
 
 if TYPE_CHECKING:
     from smartml.backends.google.credentials import Auth

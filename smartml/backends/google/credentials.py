@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from smartml._network import is_loopback
 from smartml.backends.base import Availability
-from smartml.backends.google.endpoints import is_loopback
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from smartml._network import is_loopback, url_host
 from smartml.backends.google.retry import RetryPolicy, status_name, to_smartml_error
 from smartml.errors import (
     BackendTimeoutError,
@@ -138,6 +139,12 @@ class _Storage:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.endpoint, anonymous = storage_endpoint(settings)
+        if settings.offline and not (self.endpoint and is_loopback(url_host(self.endpoint))):
+            raise BackendUnavailableError(
+                BACKEND,
+                "smartml is offline (SMARTML_OFFLINE), and Cloud Storage is on the network",
+                hint="unset SMARTML_OFFLINE, or list local folders instead of gs:// prefixes",
+            )
         try:
             from google.cloud.storage import Client  # type: ignore[import-untyped]
             from google.cloud.storage.retry import (  # type: ignore[import-untyped]
@@ -293,8 +300,6 @@ class _Storage:
 
 def storage_endpoint(settings: Settings) -> tuple[str | None, bool]:
     """The Cloud Storage endpoint URL to use (None: Google's), and whether anonymously."""
-    from smartml.backends.google.endpoints import is_loopback
-
     configured = settings.google_storage_endpoint
     endpoint = (configured or os.environ.get(EMULATOR_ENV) or "").strip().rstrip("/")
     if not endpoint:

@@ -2,7 +2,9 @@
 
 ``voice`` is a Google voice name (``"en-US-Wavenet-D"``, whose language then comes from
 the name) or a gender (``"female"``, ``"male"``, ``"neutral"``) for Google to pick a
-voice of ``language``. Text starting with ``<speak>`` is sent as SSML.
+voice of ``language``. Text starting with ``<speak>`` is sent as SSML (``client.tts``
+has checked it is well-formed). ``progress`` hears the share of the text's bytes
+synthesized, piece by piece (100 with the last).
 
 WAV, MP3 and OGG Opus are asked of Google directly; FLAC and OGG Vorbis are asked as
 LINEAR16 and encoded here (:func:`smartml.codecs.encode`). Text over Google's 5000 bytes
@@ -18,6 +20,7 @@ import asyncio
 import io
 import re
 import wave
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from smartml.backends.base import Handler
@@ -26,6 +29,7 @@ from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.retry import BACKEND
 from smartml.backends.tasks import SynthesizeTask, Task, VoicesTask
 from smartml.errors import BackendUnavailableError, InvalidInputError
+from smartml.inputs.text import is_ssml
 from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 
 if TYPE_CHECKING:
@@ -55,10 +59,6 @@ def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
 
 def utf8_size(text: str) -> int:
     return len(text.encode("utf-8", errors="surrogatepass"))
-
-
-def is_ssml(text: str) -> bool:
-    return text.lstrip().startswith("<speak")
 
 
 def split_text(text: str, limit: int = limits.TTS_INPUT_BYTES) -> list[str]:
@@ -116,29 +116,22 @@ class TtsApi:
         return VoicesResult(voices=voices, model=API.name, raw=r)
 
     async def synthesize(self, task: SynthesizeTask) -> SynthesizedSpeech:
-        text = task.text
-        ssml = is_ssml(text)
-        if utf8_size(text) <= limits.TTS_INPUT_BYTES:
-            parts = [text]
-        elif ssml:
-            raise InvalidInputError(
-                f"the SSML is {utf8_size(text):,} bytes, over Google's "
-                f"{limits.TTS_INPUT_BYTES:,}-byte limit, and SSML can't be split safely",
-                hint="split it into several <speak> documents and synthesize each, "
-                "or pass plain text (which is split at sentence boundaries)",
-            )
-        else:
-            parts = split_text(text)
+        ssml = is_ssml(task.text)
+        parts = _parts(task.text, ssml)
         voice = voice_params(task)
+        progress = Progress(task.progress, parts)
         if len(parts) == 1 and task.audio_format in NATIVE:
             audio = await self._synthesize(parts[0], ssml, voice, task, NATIVE[task.audio_format])
+            progress.piece(parts[0])
             rate, duration = _measure(audio, task.audio_format)
             return self._result(task, audio, rate, duration, voice)
         semaphore = asyncio.Semaphore(CONCURRENCY)
 
         async def linear16(part: str) -> bytes:
             async with semaphore:
-                return await self._synthesize(part, ssml, voice, task, "LINEAR16")
+                audio = await self._synthesize(part, ssml, voice, task, "LINEAR16")
+            progress.piece(part)
+            return audio
 
         wavs = await asyncio.gather(*(linear16(p) for p in parts))
         samples, rate = _join(wavs)
@@ -180,6 +173,35 @@ class TtsApi:
             or f"{voice['language_code']} {voice.get('ssml_gender', '')}".strip(),
             model=API.name,
         )
+
+
+def _parts(text: str, ssml: bool) -> list[str]:
+    """``text`` in the pieces Google takes; SSML over the limit is refused."""
+    if utf8_size(text) <= limits.TTS_INPUT_BYTES:
+        return [text]
+    if ssml:
+        raise InvalidInputError(
+            f"the SSML is {utf8_size(text):,} bytes, over Google's "
+            f"{limits.TTS_INPUT_BYTES:,}-byte limit, and SSML can't be split safely",
+            hint="split it into several <speak> documents and synthesize each, "
+            "or pass plain text (which is split at sentence boundaries)",
+        )
+    return split_text(text)
+
+
+class Progress:
+    """Reports to ``report`` the share of the bytes of ``parts`` synthesized (0-100)."""
+
+    def __init__(self, report: Callable[[float], object] | None, parts: list[str]) -> None:
+        self._report = report
+        self._total = sum(utf8_size(part) for part in parts) or 1
+        self._done = 0
+
+    def piece(self, part: str) -> None:
+        """``part`` is synthesized."""
+        self._done += utf8_size(part)
+        if self._report is not None:
+            self._report(round(100 * self._done / self._total, 1))
 
 
 def voice_params(task: SynthesizeTask) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Where a Google endpoint is: ``host:port`` parsing, and whether it is on this machine
-(a fake or an emulator, reached in plaintext with anonymous credentials)."""
+"""Where a network endpoint is: ``host:port`` parsing, and whether it is on this machine
+(a fake or an emulator, reached in plaintext with anonymous credentials; the only place
+smartml may reach when it is offline)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,10 @@ def is_loopback(endpoint: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def url_host(url: str) -> str:
+    """The host of an http(s) URL (``""`` when it has none)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
