@@ -390,6 +390,10 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
         -3.0,
         lambda fake, r, v: _tts(fake).audio_config.volume_gain_db == v,
     ),
+    (catalogue.TTS_SYNTHESIZE, "progress"): (
+        lambda percent: _PROGRESS.append(percent),
+        lambda fake, r, v: _PROGRESS == [100.0],
+    ),
     (catalogue.TTS_VOICES, "language"): (
         "en-GB",
         lambda fake, r, v: _request(fake, "ListVoices").language_code == v,

@@ -86,6 +86,27 @@ def test_long_ssml_is_refused_clearly(client: SmartML, fake_google: FakeGoogle) 
     assert fake_google.calls == []
 
 
+def test_malformed_ssml_is_refused_before_google_sees_it(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    with pytest.raises(InvalidInputError, match=r"malformed SSML at line 1, column 39") as info:
+        client.tts.synthesize('<speak>Hello <break time="1s"> world</speak>')
+    assert "<break> (opened at line 1, column 14) is not closed" in info.value.message
+    assert fake_google.calls == []
+
+
+def test_progress_is_reported_per_piece(client: SmartML, fake_google: FakeGoogle) -> None:
+    text = "The quick brown fox jumps over the lazy dog. " * 300  # 13,500 bytes: 3 pieces
+    seen: list[float] = []
+    speech = client.tts.synthesize(text, progress=seen.append)
+    assert len(fake_google.requests("SynthesizeSpeech")) == len(seen) == 3
+    assert seen == sorted(seen) and seen[0] > 0.0 and seen[-1] == 100.0
+    assert speech.duration == pytest.approx(len(text.strip()) * SECONDS_PER_CHAR, abs=0.1)
+    seen.clear()
+    client.tts.synthesize("Hello there.", audio_format="mp3", progress=seen.append)
+    assert seen == [100.0]
+
+
 def test_split_never_cuts_a_word() -> None:
     text = "word " * 3000  # one 15,000-byte sentence
     parts = split_text(text)

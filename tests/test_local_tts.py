@@ -4,6 +4,9 @@ Face VITS model is tested in test_local_hf.py, with the other tiny configured mo
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +147,181 @@ def test_no_engine_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(BackendUnavailableError, match="text-to-speech") as info:
         SmartML(backend="local").tts.synthesize("Hello.")
     assert "smartml[piper]" in str(info.value) and "espeak-ng" in str(info.value)
+
+
+# ---- SSML is checked once, before any backend sees it -------------------------------------
+MALFORMED_SSML = [  # (SSML, where expat stops, the element left open)
+    (
+        '<speak>Hello <break time="1s"> world</speak>',
+        "line 1, column 39",
+        "<break> (opened at line 1, column 14)",
+    ),
+    (
+        "<speak>Hello <emphasis>world.",
+        "line 1, column 30",
+        "<emphasis> (opened at line 1, column 14)",
+    ),
+    (
+        "<speak><p>One <s>two.</p></s></speak>",
+        "line 1, column 24",
+        "<s> (opened at line 1, column 15)",
+    ),
+    (
+        '<speak>\nHello\n<break time="1s">\n</speak>',
+        "line 4, column 3",
+        "<break> (opened at line 3, column 1)",
+    ),
+    ("<speak>Tom &amp Jerry</speak>", "line 1, column 16", None),
+    ("<speak>&xxe;</speak>", "line 1, column 8", None),  # no entity is ever resolved
+    ("<speak>One.</speak> Two.", "line 1, column 21", None),
+]
+
+
+@pytest.mark.parametrize(("ssml", "where", "unclosed"), MALFORMED_SSML)
+def test_malformed_ssml_is_refused_with_its_position(
+    fake_google: FakeGoogle, ssml: str, where: str, unclosed: str | None
+) -> None:
+    with (
+        SmartML(backend=["local", "google"], google_endpoint=fake_google.endpoint) as chain,
+        pytest.raises(InvalidInputError, match="malformed SSML") as info,
+    ):
+        chain.tts.synthesize(ssml)
+    assert where in info.value.message
+    assert unclosed is None or f"{unclosed} is not closed" in info.value.message
+    assert fake_google.calls == []  # refused before any backend: no attempt, no request
+
+
+def test_ssml_whose_root_is_not_speak_is_refused(client: SmartML) -> None:
+    with pytest.raises(InvalidInputError, match="root element is <speaker>"):
+        client.tts.synthesize("<speaker>Hello.</speaker>")
+
+
+@pytest.mark.parametrize("voice", ENGINES)
+def test_well_formed_ssml_is_spoken_without_its_tags(client: SmartML, voice: str) -> None:
+    ssml = (
+        '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis">'
+        'Tom &amp; Jerry. <break time="1s"/> <emphasis>Hello</emphasis> world.</speak>'
+    )
+    spoken = client.tts.synthesize(ssml, voice=voice)
+    plain = client.tts.synthesize("Tom and Jerry. Hello world.", voice=voice)
+    pause = 1.0 if voice == ESPEAK else 0.0  # piper reads the text only
+    assert spoken.duration == pytest.approx(plain.duration + pause, abs=0.6)
+
+
+# ---- long text: chunks in parallel, streamed to the encoder, with progress ----------------
+def _numbered(count: int) -> str:
+    """Sentences that differ (so chunks out of order would show)."""
+    return " ".join(
+        f"This is sentence number {i}, one of {count} in a long text." for i in range(count)
+    )
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_long_text_reports_progress_and_keeps_the_chunks_in_order(client: SmartML) -> None:
+    import numpy as np
+
+    from smartml.backends.local.tts.dsp import join
+
+    text = _numbered(70)  # about 3,900 characters: 10 chunks
+    seen: list[float] = []
+    long = client.tts.synthesize(text, voice=ESPEAK, progress=seen.append)
+    pieces = chunks(text)
+    assert len(pieces) >= 8 and len(seen) >= len(pieces)
+    assert seen == sorted(seen) and seen[-1] == 100.0 and seen[0] >= 0.0
+    samples, rate = decode(long.audio)
+    parts = [decode(client.tts.synthesize(p, voice=ESPEAK).audio)[0] for p in pieces]
+    expected = join(parts, rate)
+    assert len(samples) == len(expected) and np.allclose(samples, expected, atol=1e-4)
+    assert long.duration == pytest.approx(len(samples) / rate, abs=1e-3)
+
+
+@pytest.mark.skipif(not HAS_PIPER, reason="smartml[piper] not installed")
+def test_long_text_on_piper_reports_progress(client: SmartML) -> None:
+    text = _numbered(20)  # about 1,100 characters: 3 chunks
+    seen: list[float] = []
+    result = client.tts.synthesize(text, voice=PIPER, progress=seen.append, audio_format="flac")
+    assert seen == sorted(seen) and seen[-1] == 100.0 and len(seen) >= 3
+    duration, _ = _decoded(result)
+    assert duration == pytest.approx(result.duration, abs=0.01)
+    assert 40.0 < result.duration < 120.0  # about 15 characters a second
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+@pytest.mark.parametrize("audio_format", ["wav", "ogg_vorbis"])  # vorbis: no crash
+def test_long_text_memory_grows_with_the_encoded_output(audio_format: str) -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, resource, sys\n"
+        "from smartml import SmartML\n"
+        f"speak = dict(voice='en-us', audio_format={audio_format!r})\n"
+        "with SmartML(backend='local') as c:\n"
+        "    c.tts.synthesize('Warm up.', **speak)\n"
+        "    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    s = c.tts.synthesize(sys.stdin.read(), **speak)\n"
+        "    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps([(after - before) * 1024, len(s.audio), s.duration]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        input=_numbered(360),  # 20,000 characters: about a quarter of an hour of speech
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    growth, size, duration = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert duration > 900
+    assert growth < 1.5 * size + 40e6, (growth, size)  # not several times the raw samples
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_the_cli_shows_a_bar_for_long_text_on_a_terminal(
+    client: SmartML, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from smartml.cli import app
+    from smartml.cli import speech as cli
+
+    text = _numbered(70)
+    assert cli._shows_progress(client, "local", text, terminal=True)
+    assert not cli._shows_progress(client, "local", text, terminal=False)
+    assert not cli._shows_progress(client, "local", "Hello.", terminal=True)
+    fed: list[float] = []
+    bar = cli._progress
+
+    @contextmanager
+    def watched(enabled: bool) -> Iterator[Callable[[float], None] | None]:
+        with bar(enabled) as progress:
+            assert progress is not None
+
+            def feed(percent: float) -> None:
+                fed.append(percent)
+                progress(percent)
+
+            yield feed
+
+    monkeypatch.setattr(cli, "_shows_progress", lambda *args: True)
+    monkeypatch.setattr(cli, "_progress", watched)
+    output = tmp_path / "long.flac"
+    args = ["tts", "synthesize", text, "-o", str(output), "--voice", ESPEAK, "-b", "local"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert fed and fed[-1] == 100.0 and fed == sorted(fed)
+    assert decode(output.read_bytes())[0].size > 0
+
+
+def test_the_encoder_writes_minutes_of_ogg_vorbis_in_one_go() -> None:
+    import numpy as np
+
+    from smartml.backends.local.tts.stream import Encoder
+
+    rate = 22050  # libsndfile 1.2.2 crashed on ~100 s of Vorbis in one write
+    tone = 0.3 * np.sin(np.arange(200 * rate, dtype=np.float32) * (2 * np.pi * 220 / rate))
+    encoder = Encoder("ogg_vorbis")
+    encoder.write(tone, rate)
+    samples, written = decode(encoder.close())
+    assert written == rate and len(samples) == len(tone) and encoder.duration == 200.0

@@ -9,7 +9,7 @@ checks against the options each backend honours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -230,6 +230,7 @@ class SynthesizeTask(Task[SynthesizedSpeech]):
     speaking_rate: float = 1.0
     pitch: float = 0.0
     volume_gain_db: float = 0.0
+    progress: Callable[[float], object] | None = None
 
 
 @dataclass(frozen=True)

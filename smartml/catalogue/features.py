@@ -535,6 +535,7 @@ _TTS_OPTIONS = (
     Option("speaking_rate", Number(0.25, 4.0), 1.0, "Speed, 1.0 is normal"),
     Option("pitch", Number(-20.0, 20.0), 0.0, "Semitones up or down"),
     Option("volume_gain_db", Number(-96.0, 16.0), 0.0, "Loudness, dB relative to normal"),
+    PROGRESS,
 )
 _TTS_NAMES = tuple(o.name for o in _TTS_OPTIONS)
 

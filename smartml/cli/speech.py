@@ -1,26 +1,36 @@
 """``smartml speech transcribe AUDIO``, ``smartml tts synthesize|voices``, ``smartml translate``.
 
 Audio never goes to the terminal: ``tts synthesize`` writes it to ``--output``, and its
-``--json`` carries the metadata and the path.
+``--json`` carries the metadata and the path. Long text shows a progress bar on stderr
+when it is a terminal.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import BaseModel
+from rich.progress import Progress
 from rich.table import Table
 
+from smartml import catalogue
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
     OptionsOption,
+    add_row,
     chain,
     emit,
+    err,
+    esc,
     friendly_errors,
+    open_client,
     out,
     parse_options,
     provenance,
@@ -29,6 +39,9 @@ from smartml.cli._common import (
 from smartml.errors import InvalidInputError
 from smartml.results import Result, SynthesizedSpeech, Transcript, Translation
 from smartml.results.tts import AUDIO_FORMATS
+
+if TYPE_CHECKING:
+    from smartml.client import SmartML
 
 speech_app = typer.Typer(help="Speech-to-text.", no_args_is_help=True)
 tts_app = typer.Typer(help="Text-to-speech: synthesize audio, list voices.", no_args_is_help=True)
@@ -43,21 +56,23 @@ SUFFIX_FORMATS = {
     ".opus": "ogg_opus",
     ".flac": "flac",
 }
+#: Characters from which ``tts synthesize`` shows a progress bar (on a terminal).
+LONG_TEXT = 2000
 
 
 def _render(result: BaseModel) -> None:
     assert isinstance(result, Result)
     if isinstance(result, Transcript):
         conf = "" if result.confidence is None else f" (confidence {result.confidence:.2f})"
-        out.print(result.text or "[yellow]no speech recognized[/]")
-        out.print(f"[dim]language {result.language or '?'}{conf}[/]")
+        out.print(esc(result.text) if result.text else "[yellow]no speech recognized[/]")
+        out.print(f"[dim]language {esc(result.language or '?')}{conf}[/]")
         if result.words:
             speakers = any(w.speaker is not None for w in result.words)
             table = Table("start", "end", "word", "confidence", *(["speaker"] if speakers else []))
             for w in result.words:
                 row = [f"{w.start:7.2f}", f"{w.end:7.2f}", w.word]
                 row.append("" if w.confidence is None else f"{w.confidence:.2f}")
-                table.add_row(*row, *([str(w.speaker or "")] if speakers else []))
+                add_row(table, *row, *([str(w.speaker or "")] if speakers else []))
             out.print(table)
     elif isinstance(result, Translation):
         conf = (
@@ -65,8 +80,9 @@ def _render(result: BaseModel) -> None:
             if result.detected_confidence is None
             else f", detected with confidence {result.detected_confidence:.2f}"
         )
-        out.print(result.text)
-        out.print(f"[dim]{result.source_language or '?'} → {result.target_language}{conf}[/]")
+        out.print(esc(result.text))
+        languages = f"{result.source_language or '?'} → {result.target_language}"
+        out.print(f"[dim]{esc(languages)}{conf}[/]")
     out.print(provenance(result))
 
 
@@ -97,8 +113,8 @@ def _write(speech: SynthesizedSpeech, output: Path, as_json: bool) -> None:
         sys.stdout.write(jsonlib.dumps({**data, "path": str(path)}, indent=2) + "\n")
         return
     out.print(
-        f"wrote [bold]{path}[/] ({speech.audio_format}, {speech.duration:.2f} s, "
-        f"{speech.sample_rate} Hz, {len(speech.audio):,} bytes, voice {speech.voice or '?'})"
+        f"wrote [bold]{esc(path)}[/] ({speech.audio_format}, {speech.duration:.2f} s, "
+        f"{speech.sample_rate} Hz, {len(speech.audio):,} bytes, voice {esc(speech.voice or '?')})"
     )
     out.print(provenance(speech))
 
@@ -112,9 +128,7 @@ def transcribe(
     option: list[str] | None = OptionsOption,
 ) -> None:
     """What was said, with a word table (start and end in seconds)."""
-    from smartml.client import SmartML
-
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+    with friendly_errors(), open_client(backend) as client:
         options = parse_options(option)
         emit(client.speech.transcribe(audio, language=language, **options), json, _render)
 
@@ -133,13 +147,15 @@ def synthesize(
     backend: str | None = BackendOption,
     json: bool = JsonOption,
 ) -> None:
-    """Speak TEXT into an audio file; prints a summary (or the metadata with --json)."""
-    from smartml.client import SmartML
-
+    """Speak TEXT into an audio file; prints a summary (or the metadata with --json), and
+    a progress bar on a terminal while long text is spoken."""
     with friendly_errors():
         content = read_text_argument(text)
         fmt = audio_format(output, audio_format_)
-        with SmartML(backend=chain(backend)) as client:
+        with (
+            open_client(backend) as client,
+            _progress(_shows_progress(client, backend, content, sys.stderr.isatty())) as progress,
+        ):
             speech = client.tts.synthesize(
                 content,
                 voice=voice,
@@ -147,8 +163,33 @@ def synthesize(
                 audio_format=fmt,
                 speaking_rate=rate,
                 pitch=pitch,
+                progress=progress,
             )
         _write(speech, output, json)
+
+
+def _shows_progress(client: SmartML, backend: str | None, text: str, terminal: bool) -> bool:
+    """Whether to show a bar: long text, on a terminal, and every backend that may speak
+    it honours ``progress`` (one that doesn't would refuse the call)."""
+    if len(text) < LONG_TEXT or not terminal:
+        return False
+    rows = [
+        row
+        for row in client.capabilities(chain(backend))
+        if row.feature == catalogue.TTS_SYNTHESIZE.name and row.supported
+    ]
+    return bool(rows) and all("progress" in row.options for row in rows)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on stderr, fed with percentages by the backend."""
+    if not enabled:
+        yield None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("synthesizing", total=100)
+        yield lambda percent: bar.update(task, completed=percent)
 
 
 @tts_app.command()
@@ -158,9 +199,7 @@ def voices(
     json: bool = JsonOption,
 ) -> None:
     """The voices available."""
-    from smartml.client import SmartML
-
-    with friendly_errors(), SmartML(backend=chain(backend)) as client:
+    with friendly_errors(), open_client(backend) as client:
         found = client.tts.voices(language)
     if json:
         sys.stdout.write(jsonlib.dumps([v.model_dump(mode="json") for v in found], indent=2) + "\n")
@@ -168,7 +207,7 @@ def voices(
     table = Table("voice", "languages", "gender", "sample rate", "backend", "engine")
     for v in found:
         rate = "" if v.natural_sample_rate is None else str(v.natural_sample_rate)
-        table.add_row(v.name, ", ".join(v.language_codes), v.gender, rate, v.backend, v.engine)
+        add_row(table, v.name, ", ".join(v.language_codes), v.gender, rate, v.backend, v.engine)
     out.print(table if found else "[yellow]no voices[/]")
 
 
@@ -180,10 +219,8 @@ def translate(
     json: bool = JsonOption,
 ) -> None:
     """Translate TEXT into another language."""
-    from smartml.client import SmartML
-
     with friendly_errors():
         content = read_text_argument(text)
-        with SmartML(backend=chain(backend)) as client:
+        with open_client(backend) as client:
             result = client.translate(content, target=target, source=source)
         emit(result, json, _render)

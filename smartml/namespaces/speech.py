@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from xml.parsers import expat
+
 from smartml._router import BackendChoice
 from smartml._sync import blocking
 from smartml.backends.tasks import SynthesizeTask, TranscribeTask, VoicesTask
+from smartml.errors import InvalidInputError
 from smartml.inputs import Audio
+from smartml.inputs.text import is_ssml
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
+from smartml.namespaces.video import _on_this_loop
 from smartml.results import SynthesizedSpeech, Transcript, Voice
+
+#: Expat errors where an element was left open (the one to name).
+_UNCLOSED = {
+    expat.errors.codes[expat.errors.XML_ERROR_TAG_MISMATCH],
+    expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
+}
 
 
 class AsyncSpeech(AsyncNamespace):
@@ -52,9 +65,13 @@ class AsyncTTS(AsyncNamespace):
         pitch: float = 0.0,
         *,
         volume_gain_db: float = 0.0,
+        progress: Callable[[float], object] | None = None,
         backend: BackendChoice = None,
     ) -> SynthesizedSpeech:
-        """Speak ``text``; ``audio_format`` is one of wav, mp3, ogg_opus, ogg_vorbis, flac."""
+        """Speak ``text``, plain or SSML (a well-formed ``<speak>`` document: malformed
+        SSML is refused, with where it breaks); ``audio_format`` is one of wav, mp3,
+        ogg_opus, ogg_vorbis, flac; ``progress`` is called with the percentage done (an
+        async function is scheduled on this loop)."""
         options = self._core.options(
             SynthesizeTask.feature,
             voice=voice,
@@ -63,8 +80,14 @@ class AsyncTTS(AsyncNamespace):
             speaking_rate=speaking_rate,
             pitch=pitch,
             volume_gain_db=volume_gain_db,
+            progress=progress,
         )
-        task = SynthesizeTask(text=self._core.text(text), **options)
+        if inspect.iscoroutinefunction(options.get("progress")):
+            options["progress"] = _on_this_loop(options["progress"])
+        content = self._core.text(text)
+        if is_ssml(content):
+            check_ssml(content)
+        task = SynthesizeTask(text=content, **options)
         return await self._core.run(task, backend)
 
     async def voices(
@@ -79,3 +102,50 @@ class TTS(SyncNamespace):
     __doc__ = AsyncTTS.__doc__
     synthesize = blocking(AsyncTTS.synthesize)
     voices = blocking(AsyncTTS.voices)
+
+
+def check_ssml(ssml: str) -> None:
+    """Refuse SSML that is not one well-formed ``<speak>`` element, saying where it breaks.
+
+    Parsed by expat (under xml.etree) as it is: a document that starts with ``<speak``
+    has no DTD, so it declares no entity, and no external entity is ever fetched."""
+    parser = expat.ParserCreate()
+    opened: list[tuple[str, str]] = []  # the open elements: name, where
+    roots: list[str] = []
+
+    def start(name: str, attributes: object) -> None:
+        if not opened:
+            roots.append(name)
+        where = _position(parser.CurrentLineNumber, parser.CurrentColumnNumber)
+        opened.append((name, where))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda name: opened.pop()
+    try:
+        parser.Parse(ssml, True)
+    except expat.ExpatError as exc:
+        raise _malformed(exc, opened) from None
+    if roots != ["speak"]:
+        raise InvalidInputError(
+            f"malformed SSML: its root element is <{roots[0]}>, not <speak>",
+            hint="wrap the document in one <speak>...</speak>",
+        )
+
+
+def _position(line: int, offset: int) -> str:
+    return f"line {line}, column {offset + 1}"
+
+
+def _malformed(exc: expat.ExpatError, opened: list[tuple[str, str]]) -> InvalidInputError:
+    """The error for SSML expat stopped at, naming the element left open if that is why."""
+    message = (
+        f"malformed SSML at {_position(exc.lineno, exc.offset)}: {expat.ErrorString(exc.code)}"
+    )
+    if exc.code in _UNCLOSED and opened:
+        name, where = opened[-1]
+        message += f"; <{name}> (opened at {where}) is not closed"
+    return InvalidInputError(
+        message,
+        hint='close every element (<p>...</p>) or make it empty (<break time="1s"/>), '
+        'write "&" as "&amp;" and "<" as "&lt;"; or send plain text (not starting with <speak)',
+    )

@@ -2,8 +2,11 @@
 
 A :class:`SpeechEngine` writes only ``load``, :meth:`~SpeechEngine.speak` (one chunk of
 text to samples) and :meth:`~SpeechEngine.voices`; this base splits long text at
-sentences, joins the audio, applies whatever rate and pitch the engine did not apply
-natively (:mod:`.dsp`), and encodes to the requested format with :func:`smartml.codecs.encode`.
+sentences, speaks the chunks (:meth:`~SpeechEngine.workers` at a time, in order: see
+:mod:`.stream`), applies to each whatever rate and pitch the engine did not apply
+natively (:mod:`.dsp`) and the volume, and encodes it into the requested format as it
+comes, with a pause between chunks; ``progress`` hears the share of the text spoken.
+SSML was checked at the edge (``client.tts``): engines that don't read it get its text.
 
 A ``voice`` the engines don't have, or a ``language`` none speaks, is refused with an
 :class:`~smartml.errors.UnsupportedOptionError` naming the option (:func:`refuse`), so a
@@ -15,19 +18,25 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+import numpy as np
 
 from smartml import catalogue
 from smartml.backends.local.engine import Engine
 from smartml.backends.local.language.text import split_sentences
 from smartml.backends.local.tts import dsp
+from smartml.backends.local.tts.stream import Encoder, Meter, Report, in_order
 from smartml.backends.tasks import SynthesizeTask
-from smartml.codecs import encode
 from smartml.errors import InvalidInputError, UnsupportedOptionError
+from smartml.inputs.text import is_ssml
 from smartml.results.tts import SynthesizedSpeech, Voice
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from smartml.codecs import Samples
 
 ModelT = TypeVar("ModelT")
@@ -35,10 +44,6 @@ ModelT = TypeVar("ModelT")
 #: Longest piece of text handed to an engine in one call; longer text is split at sentences.
 CHUNK_CHARS = 400
 _TAG = re.compile(r"<[^>]+>")
-
-
-def is_ssml(text: str) -> bool:
-    return text.lstrip().startswith("<speak")
 
 
 def strip_ssml(text: str) -> str:
@@ -100,24 +105,27 @@ def refuse(option: str, message: str, hint: str | None = None) -> UnsupportedOpt
 
 @dataclass(frozen=True)
 class Request:
-    """One synthesis: the chunks of text, the voice and what the engine must apply."""
+    """One synthesis: the chunks of text, the voice, what the engine must apply, and
+    what becomes of the audio (volume, format, progress)."""
 
     chunks: list[str]
     voice: str
     speed: float
     semitones: float
     ssml: bool = False
+    gain: float = 1.0  # the volume factor
+    audio_format: str = "wav"
+    progress: Report | None = None
 
 
 @dataclass(frozen=True)
 class Audio:
-    """Engine output: samples, their rate, and the rate/pitch still to be applied."""
+    """Engine output: the encoded audio, the rate it was written at, its duration."""
 
-    samples: Samples
+    data: bytes
     sample_rate: int
+    duration: float
     voice: str
-    speed: float = 1.0
-    semitones: float = 0.0
 
 
 class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpeech]):
@@ -155,22 +163,41 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
     def speak(self, model: ModelT, text: str, request: Request) -> tuple[Samples, int]:
         """Samples and their rate for one chunk of text (SSML when ``request.ssml``)."""
 
+    def workers(self) -> int:
+        """How many chunks to speak at once: one, where the runtime already spreads one
+        chunk over the cores (onnxruntime, torch)."""
+        return 1
+
     # ---- life-cycle ---------------------------------------------------------------------
     def preprocess(self, task: SynthesizeTask) -> Request:
+        written = is_ssml(task.text)
+        read = written and self.reads_ssml  # SSML this engine reads (in one piece)
+        text = strip_ssml(task.text) if written and not read else task.text
+        pieces = [text] if read else chunks(text)
+        if not pieces:
+            raise InvalidInputError("there is no text to speak")
+        return Request(
+            pieces,
+            self._voice(task),
+            task.speaking_rate,
+            task.pitch,
+            ssml=read,
+            gain=float(10 ** (task.volume_gain_db / 20)),  # like Google's: dB from normal
+            audio_format=task.audio_format,
+            progress=task.progress,
+        )
+
+    def _voice(self, task: SynthesizeTask) -> str:
+        """The voice asked for, or the language's; refused when this engine has none."""
         if task.voice:
             voice = self.resolve_voice(task.voice)
             if voice is None:
                 raise refuse("voice", f"{self.engine} has no voice {task.voice!r}")
-        else:
-            voice = self.default_voice(task.language)
-            if voice is None:
-                raise refuse("language", f"{self.engine} has no voice for {task.language!r}")
-        ssml = is_ssml(task.text)
-        text = task.text if not ssml or self.reads_ssml else strip_ssml(task.text)
-        pieces = [text] if ssml and self.reads_ssml else chunks(text)
-        if not pieces:
-            raise InvalidInputError("there is no text to speak")
-        return Request(pieces, voice, task.speaking_rate, task.pitch, ssml and self.reads_ssml)
+            return voice
+        voice = self.default_voice(task.language)
+        if voice is None:
+            raise refuse("language", f"{self.engine} has no voice for {task.language!r}")
+        return voice
 
     def residual(self, request: Request) -> tuple[float, float]:
         """The speed factor and semitones :meth:`speak` leaves to post-processing."""
@@ -180,23 +207,34 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
         )
 
     def forward(self, model: ModelT, inputs: Request) -> Audio:
-        spoken = [self.speak(model, text, inputs) for text in inputs.chunks]
-        rate = spoken[0][1]
+        encoder = Encoder(inputs.audio_format)
+        meter = Meter(inputs.progress, sum(len(text) for text in inputs.chunks))
+        for characters, samples, rate in self._spoken(model, inputs):
+            encoder.write(samples, rate)
+            meter.advance(characters)
+        data = encoder.close()
+        meter.finish()
+        return Audio(data, encoder.written_rate, encoder.duration, inputs.voice)
+
+    def _spoken(self, model: ModelT, inputs: Request) -> Iterator[tuple[int, Samples, int]]:
+        """Each chunk's length and finished samples (after a pause, rate, pitch and volume
+        applied) with their rate, in order."""
         speed, semitones = self.residual(inputs)
-        samples = dsp.join([samples for samples, _ in spoken], rate)
-        return Audio(samples, rate, inputs.voice, speed, semitones)
+        spoken = in_order(
+            lambda text: self.speak(model, text, inputs), inputs.chunks, self.workers()
+        )
+        with closing(spoken):
+            for i, (text, (samples, rate)) in enumerate(zip(inputs.chunks, spoken, strict=True)):
+                if i:
+                    samples = np.concatenate([dsp.silence(dsp.PAUSE, rate), samples])
+                samples = dsp.adjust(samples, rate, speed=speed, semitones=semitones)
+                yield len(text), samples * np.float32(inputs.gain), rate
 
     def postprocess(self, task: SynthesizeTask, outputs: Audio) -> SynthesizedSpeech:
-        samples = dsp.adjust(
-            outputs.samples, outputs.sample_rate, speed=outputs.speed, semitones=outputs.semitones
-        )
-        if task.volume_gain_db:  # like Google's volume_gain_db: dB relative to normal
-            samples = samples * float(10 ** (task.volume_gain_db / 20))
-        data, written = encode(samples, outputs.sample_rate, task.audio_format)
         return SynthesizedSpeech(
-            audio=data,
+            audio=outputs.data,
             audio_format=task.audio_format,
-            sample_rate=written,
-            duration=len(samples) / outputs.sample_rate,
+            sample_rate=outputs.sample_rate,
+            duration=outputs.duration,
             voice=outputs.voice,
         )

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 _FRAME_S = 0.03
 _SEARCH_S = 0.01
+#: Seconds of silence between the chunks of a long text.
+PAUSE = 0.12
 
 
 def time_stretch(samples: Samples, speed: float, rate: int) -> Samples:
@@ -85,7 +87,7 @@ def silence(seconds: float, rate: int) -> Samples:
     return np.zeros(int(seconds * rate), np.float32)
 
 
-def join(parts: list[Samples], rate: int, pause: float = 0.12) -> Samples:
+def join(parts: list[Samples], rate: int, pause: float = PAUSE) -> Samples:
     """Concatenate audio pieces with a short pause between them."""
     pieces: list[Samples] = []
     for i, part in enumerate(parts):

@@ -2,7 +2,8 @@
 
 Many languages, SSML (``-m``), native rate (``-s`` words per minute) and pitch (``-p``).
 Both native controls have a limited range; what lies beyond is post-processed. The
-binary comes from the system (``apt-get install espeak-ng``).
+binary comes from the system (``apt-get install espeak-ng``). Each process is
+single-threaded, so the chunks of a long text run one per core.
 """
 
 from __future__ import annotations
@@ -117,6 +118,12 @@ class EspeakEngine(SpeechEngine[str]):
     def residual(self, request: Request) -> tuple[float, float]:
         _, _, speed, semitones = native_controls(request.speed, request.semitones)
         return speed, semitones
+
+    def workers(self) -> int:
+        """One process per chunk, each on one core: as many at once as there are cores."""
+        from smartml.batch.engines import usable_cores
+
+        return usable_cores()
 
     def speak(self, model: str, text: str, request: Request) -> tuple[Samples, int]:
         wpm, pitch, _, _ = native_controls(request.speed, request.semitones)

@@ -19,12 +19,13 @@ from typing import Any
 
 from smartml.backends.local.engine import Context, Engine, Loaded, TaskEngines
 from smartml.backends.local.models import unavailable
-from smartml.backends.local.tts.base import SpeechEngine, is_ssml, matches_language, refuse
+from smartml.backends.local.tts.base import SpeechEngine, matches_language, refuse
 from smartml.backends.local.tts.espeak import INSTALL as ESPEAK_INSTALL
 from smartml.backends.local.tts.espeak import EspeakEngine
 from smartml.backends.local.tts.hf import HFSpeechEngine
 from smartml.backends.local.tts.piper import PIPER_EXTRA, PiperEngine
 from smartml.backends.tasks import SynthesizeTask, VoicesTask
+from smartml.inputs.text import is_ssml
 from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 
 AnySpeech = SpeechEngine[Any]

@@ -1,0 +1,146 @@
+"""Long text without holding its audio: chunks spoken in parallel, encoded as they come.
+
+* :func:`in_order` runs a function over the chunks on a few threads and yields the
+  results in the chunks' order, never more than two per thread ahead of the consumer.
+* :class:`Encoder` writes each chunk's samples into one encoded file in memory
+  (libsndfile converts them to 16-bit PCM or compresses them as they come, in blocks of
+  :data:`BLOCK` frames), so memory grows with the encoded output, not with the float
+  samples of every chunk.
+* :class:`Meter` reports the share of the text spoken, as a percentage rising to 100.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from smartml import codecs
+from smartml.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from smartml.codecs import Samples
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+#: What ``progress=`` is: called with the percentage done.
+Report = Callable[[float], object]
+#: Most frames handed to libsndfile at once: 1.2.2 crashes writing ~100 s of audio to
+#: OGG Vorbis in one call.
+BLOCK = 1 << 18
+
+
+def in_order(
+    work: Callable[[In], Out], items: Iterable[In], workers: int
+) -> Generator[Out, None, None]:
+    """``work`` over ``items`` on ``workers`` threads, results in the order of ``items``;
+    at most ``2 * workers`` items are in flight or waiting to be taken. Closing the
+    iterator early cancels what has not started."""
+    if workers <= 1:
+        yield from map(work, items)
+        return
+    source = iter(items)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="smartml-tts")
+    try:
+        pending = deque(pool.submit(work, item) for item in islice(source, 2 * workers))
+        while pending:
+            done = pending.popleft().result()
+            pending.extend(pool.submit(work, item) for item in islice(source, 1))
+            yield done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def container_rate(audio_format: str, rate: int) -> int:
+    """The rate ``audio_format`` is written at: ``rate``, or for Opus the nearest rate it
+    runs at (as :func:`smartml.codecs.encode` does)."""
+    if audio_format != "ogg_opus" or rate in codecs.OPUS_RATES:
+        return rate
+    return next((r for r in codecs.OPUS_RATES if r >= rate), codecs.OPUS_RATES[-1])
+
+
+def _at(samples: Samples, rate: int, target: int) -> Samples:
+    """``samples`` at ``target`` Hz (scipy is imported only when they are not)."""
+    return samples if rate == target else codecs.resample(samples, rate, target)
+
+
+class Encoder:
+    """Mono audio encoded chunk by chunk into one file in memory.
+
+    The first :meth:`write` fixes the sample rate; :meth:`close` returns the bytes.
+    ``duration`` counts the seconds written, at the rate of the samples given."""
+
+    def __init__(self, audio_format: str) -> None:
+        if audio_format not in codecs.FORMATS:
+            raise InvalidInputError(
+                f"unknown audio format {audio_format!r}",
+                hint=f"choose from: {', '.join(codecs.FORMATS)}",
+            )
+        self.audio_format = audio_format
+        self.rate = 0  # of the samples given
+        self.written_rate = 0  # of the file (Opus may need another)
+        self.frames = 0
+        self._buffer = io.BytesIO()
+        self._file: Any = None
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.rate if self.rate else 0.0
+
+    def write(self, samples: Samples, rate: int) -> None:
+        """Append ``samples`` (float, mono) at ``rate`` Hz."""
+        if self._file is None:
+            self._open(rate)
+        samples = _at(samples, rate, self.rate)
+        self.frames += len(samples)
+        samples = np.asarray(_at(samples, self.rate, self.written_rate), np.float32).reshape(-1)
+        for start in range(0, len(samples), BLOCK):
+            self._file.write(np.clip(samples[start : start + BLOCK], -1.0, 1.0))
+
+    def close(self) -> bytes:
+        """The encoded file (the header completed)."""
+        if self._file is None:
+            raise InvalidInputError("there is no audio to encode")
+        self._file.close()
+        return self._buffer.getvalue()
+
+    def _open(self, rate: int) -> None:
+        container, subtype, _ = codecs.FORMATS[self.audio_format]
+        self.rate, self.written_rate = rate, container_rate(self.audio_format, rate)
+        self._file = codecs._soundfile().SoundFile(  # unavailable: says what to install
+            self._buffer,
+            mode="w",
+            samplerate=self.written_rate,
+            channels=1,
+            format=container,
+            subtype=subtype,
+        )
+
+
+class Meter:
+    """Reports to ``report`` the share of ``total`` characters spoken (0-100, one
+    decimal), never going back; 100 only once everything is done."""
+
+    def __init__(self, report: Report | None, total: int) -> None:
+        self._report = report
+        self._total = max(total, 1)
+        self._done = 0
+        self._last = -1.0
+
+    def advance(self, characters: int) -> None:
+        """``characters`` more are spoken (100 waits for :meth:`finish`)."""
+        self._done += characters
+        self._send(min(round(100 * self._done / self._total, 1), 99.9))
+
+    def finish(self) -> None:
+        self._send(100.0)
+
+    def _send(self, percent: float) -> None:
+        if self._report is not None and percent > self._last:
+            self._last = percent
+            self._report(percent)
