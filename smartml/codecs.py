@@ -58,9 +58,22 @@ def to_mono(samples: Samples) -> Samples:
     return samples if samples.ndim == 1 else samples.mean(axis=1).astype("float32")
 
 
+#: Most frames handed to libsndfile at once: 1.2.2 crashes writing ~100 s of audio to
+#: OGG Vorbis in one call.
+BLOCK = 1 << 18
+
+
+def written_rate(audio_format: str, rate: int) -> int:
+    """The rate ``audio_format`` is written at: ``rate``, or for Opus the nearest rate it
+    runs at."""
+    if audio_format != "ogg_opus" or rate in OPUS_RATES:
+        return rate
+    return next((r for r in OPUS_RATES if r >= rate), OPUS_RATES[-1])
+
+
 def encode(samples: Samples, sample_rate: int, audio_format: str) -> tuple[bytes, int]:
-    """Encode samples; returns the bytes and the sample rate actually written (Opus may
-    need another rate)."""
+    """Encode samples (in blocks of :data:`BLOCK` frames); returns the bytes and the
+    sample rate actually written (Opus may need another rate)."""
     import numpy as np
 
     if audio_format not in FORMATS:
@@ -68,12 +81,17 @@ def encode(samples: Samples, sample_rate: int, audio_format: str) -> tuple[bytes
             f"unknown audio format {audio_format!r}", hint=f"choose from: {', '.join(FORMATS)}"
         )
     container, subtype, _ = FORMATS[audio_format]
-    if audio_format == "ogg_opus" and sample_rate not in OPUS_RATES:
-        target = next((r for r in OPUS_RATES if r >= sample_rate), OPUS_RATES[-1])
+    target = written_rate(audio_format, sample_rate)
+    if target != sample_rate:
         samples, sample_rate = resample(samples, sample_rate, target), target
     clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    channels = 1 if clipped.ndim == 1 else clipped.shape[1]
     buffer = io.BytesIO()
-    _soundfile().write(buffer, clipped, sample_rate, format=container, subtype=subtype)
+    with _soundfile().SoundFile(
+        buffer, "w", sample_rate, channels, format=container, subtype=subtype
+    ) as out:
+        for start in range(0, len(clipped), BLOCK):
+            out.write(clipped[start : start + BLOCK])
     return buffer.getvalue(), sample_rate
 
 

@@ -8,11 +8,11 @@ so they give the same records.
 from __future__ import annotations
 
 import asyncio
-import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from smartml._system import usable_cores
 from smartml.batch.plan import Plan
 from smartml.batch.records import BatchRecord
 from smartml.batch.work import Work, annotate
@@ -20,14 +20,6 @@ from smartml.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from smartml.batch.client import Client
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, which containers narrow)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class Engine(ABC):

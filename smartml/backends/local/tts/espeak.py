@@ -121,7 +121,7 @@ class EspeakEngine(SpeechEngine[str]):
 
     def workers(self) -> int:
         """One process per chunk, each on one core: as many at once as there are cores."""
-        from smartml.batch.engines import usable_cores
+        from smartml._system import usable_cores
 
         return usable_cores()
 

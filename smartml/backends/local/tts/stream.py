@@ -4,7 +4,7 @@
   results in the chunks' order, never more than two per thread ahead of the consumer.
 * :class:`Encoder` writes each chunk's samples into one encoded file in memory
   (libsndfile converts them to 16-bit PCM or compresses them as they come, in blocks of
-  :data:`BLOCK` frames), so memory grows with the encoded output, not with the float
+  :data:`smartml.codecs.BLOCK` frames), so memory grows with the encoded output, not with the float
   samples of every chunk.
 * :class:`Meter` reports the share of the text spoken, as a percentage rising to 100.
 """
@@ -30,9 +30,6 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 #: What ``progress=`` is: called with the percentage done.
 Report = Callable[[float], object]
-#: Most frames handed to libsndfile at once: 1.2.2 crashes writing ~100 s of audio to
-#: OGG Vorbis in one call.
-BLOCK = 1 << 18
 
 
 def in_order(
@@ -54,14 +51,6 @@ def in_order(
             yield done
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def container_rate(audio_format: str, rate: int) -> int:
-    """The rate ``audio_format`` is written at: ``rate``, or for Opus the nearest rate it
-    runs at (as :func:`smartml.codecs.encode` does)."""
-    if audio_format != "ogg_opus" or rate in codecs.OPUS_RATES:
-        return rate
-    return next((r for r in codecs.OPUS_RATES if r >= rate), codecs.OPUS_RATES[-1])
 
 
 def _at(samples: Samples, rate: int, target: int) -> Samples:
@@ -99,8 +88,8 @@ class Encoder:
         samples = _at(samples, rate, self.rate)
         self.frames += len(samples)
         samples = np.asarray(_at(samples, self.rate, self.written_rate), np.float32).reshape(-1)
-        for start in range(0, len(samples), BLOCK):
-            self._file.write(np.clip(samples[start : start + BLOCK], -1.0, 1.0))
+        for start in range(0, len(samples), codecs.BLOCK):
+            self._file.write(np.clip(samples[start : start + codecs.BLOCK], -1.0, 1.0))
 
     def close(self) -> bytes:
         """The encoded file (the header completed)."""
@@ -111,7 +100,7 @@ class Encoder:
 
     def _open(self, rate: int) -> None:
         container, subtype, _ = codecs.FORMATS[self.audio_format]
-        self.rate, self.written_rate = rate, container_rate(self.audio_format, rate)
+        self.rate, self.written_rate = rate, codecs.written_rate(self.audio_format, rate)
         self._file = codecs._soundfile().SoundFile(  # unavailable: says what to install
             self._buffer,
             mode="w",
