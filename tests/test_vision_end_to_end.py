@@ -188,5 +188,5 @@ def test_cli_draw_writes_a_picture(photos: dict[str, Path], tmp_path: Path) -> N
 def test_cli_bad_image_exits_nonzero_with_the_reason(tmp_path: Path) -> None:
     bad = _write(tmp_path / "bad.jpg", b"nope")
     result = runner.invoke(app, ["vision", "labels", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # invalid input, as docs/cli.md says
     assert "not a supported image" in result.stderr
