@@ -322,6 +322,30 @@ def test_compaction_on_a_full_disk_keeps_the_file_and_no_temporary(
     assert len(lines(out)) == 2
 
 
+def test_ctrl_c_just_after_a_write_leaves_the_journal_consistent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C lands between bytecodes: right after the line is written, the journal must
+    not then take its own line for bytes another program wrote (CI saw exit 3)."""
+    import smartml.batch.journal as journal_module
+
+    out = tmp_path / "out.jsonl"
+    journal = Journal(out)
+    journal.append(_record(0))
+    written = journal_module.write_all
+
+    def write_then_interrupt(fd: int, data: bytes) -> None:
+        written(fd, data)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal_module, "write_all", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        journal.append(_record(1))
+    monkeypatch.setattr(journal_module, "write_all", written)
+    journal.finish()  # no OutputChangedError: the interrupted line was cut off
+    assert list(Journal(out).records) == ["f0"]
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_table_on_a_full_disk_keeps_the_old_one_and_no_temporary(
     tmp_path: Path, fmt: str

@@ -120,13 +120,17 @@ class Journal:
         line = (record.model_dump_json() + "\n").encode("utf-8")
         fd = self._open()
         self._check()
-        try:
+        start = self._size
+        try:  # the size first, so that Ctrl-C just after the write leaves them in step
+            self._size = start + len(line)
             write_all(fd, line)
-        except OSError as exc:
+        except BaseException as exc:  # a full disk, or Ctrl-C mid-write: cut the line
+            self._size = start
             with contextlib.suppress(OSError):  # else the next open cuts the torn line
-                os.ftruncate(fd, self._size)
-            self._stop(unwritable(self.path, exc), exc)
-        self._size += len(line)
+                os.ftruncate(fd, start)
+            if isinstance(exc, OSError):
+                self._stop(unwritable(self.path, exc), exc)
+            raise
         self._lines += 1
         self.records[record.id] = record
 
