@@ -143,7 +143,8 @@ class Router:
             if honoured is None:
                 raise UnsupportedCapabilityError(
                     feature.name,
-                    message=f"backend {name!r} does not serve {feature.name}",
+                    message=f"backend {name!r} does not serve {feature.name}"
+                    + (f": {why}" if (why := feature.refusal(name)) else ""),
                     supported_by=self.supporters(feature),
                     backend=name,
                 )

@@ -20,7 +20,6 @@ from smartml._router import BackendChoice, BackendRef, CapabilityInfo, Router
 from smartml._sync import Runner, blocking
 from smartml.backends.base import Backend
 from smartml.backends.registry import BackendInfo, describe
-from smartml.backends.tasks import TranslateTask
 from smartml.batch import BatchJob, BatchRecord, Plan, Summary
 from smartml.batch.engines import Engine
 from smartml.batch.sync import SyncBatchJob
@@ -28,6 +27,12 @@ from smartml.errors import InvalidInputError
 from smartml.namespaces._base import Core
 from smartml.namespaces.language import AsyncLanguage, Language
 from smartml.namespaces.speech import TTS, AsyncSpeech, AsyncTTS, Speech
+from smartml.namespaces.translation import (
+    AsyncTranslation,
+    GlossaryValue,
+    Text,
+    TranslationNamespace,
+)
 from smartml.namespaces.video import AsyncVideo, VideoNamespace
 from smartml.namespaces.vision import AsyncVision, Vision
 from smartml.results import Translation
@@ -90,6 +95,7 @@ class AsyncSmartML:
         self.language = AsyncLanguage(self._core)
         self.speech = AsyncSpeech(self._core)
         self.tts = AsyncTTS(self._core)
+        self.translation = AsyncTranslation(self._core)
 
     @property
     def backend(self) -> list[str]:
@@ -98,18 +104,30 @@ class AsyncSmartML:
 
     async def translate(
         self,
-        text: str,
+        text: Text,
         target: str = "fr",
         source: str | None = None,
         *,
+        mime_type: str = "text/plain",
+        glossary: GlossaryValue | None = None,
+        model: str | None = None,
         backend: BackendChoice = None,
     ) -> Translation:
-        """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected."""
-        if not target or not isinstance(target, str):
-            raise InvalidInputError("a target language code is needed, e.g. target='fr'")
-        options = self._core.options(TranslateTask.feature, target=target, source=source)
-        task = TranslateTask(text=self._core.text(text), **options)
-        return await self._core.run(task, backend)
+        """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected.
+        The shortcut of ``client.translation.translate`` for one text."""
+        if not isinstance(text, str | bytes):
+            raise InvalidInputError(
+                "client.translate takes one text; use client.translation.translate for a list"
+            )
+        return await self.translation.translate(
+            text,
+            target,
+            source,
+            mime_type=mime_type,
+            glossary=glossary,
+            model=model,
+            backend=backend,
+        )
 
     def backends(self) -> list[BackendInfo]:
         """Every installed backend, what it serves and whether it is usable here."""
@@ -231,6 +249,7 @@ class SmartML:
         self.language = Language(self._async.language, self._runner)
         self.speech = Speech(self._async.speech, self._runner)
         self.tts = TTS(self._async.tts, self._runner)
+        self.translation = TranslationNamespace(self._async.translation, self._runner)
 
     translate = blocking(AsyncSmartML.translate)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,6 +63,13 @@ class Settings(BaseSettings):
             "Client-side limit on billing units per minute to each Google API: Vision "
             "images x features, Natural Language 1,000 characters x features, TTS and "
             "Translation characters, Speech and Video requests"
+        ),
+    )
+    google_language_version: Literal["v1", "v2"] = Field(
+        default="v1",
+        description=(
+            "Natural Language API version: v2 serves sentiment, entities (no salience), "
+            "classify and moderate; syntax and entity sentiment exist in v1 only"
         ),
     )
 

@@ -1,14 +1,27 @@
 """Rendered text pages with known text, their distortions, and the character error rate.
 
 The font is Pillow's bundled one (``ImageFont.load_default(size=...)``, Aileron Regular,
-shipped in the Pillow wheel), so the pages render the same on every machine.
+shipped in the Pillow wheel), so the pages render the same on every machine. It has no
+glyphs for accented letters (é, ü, ß come out as empty boxes): pages with accents use
+``typeface=DEJAVU``, DejaVu Sans as shipped in matplotlib's wheel (a dev dependency).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+
+def _dejavu() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+#: DejaVu Sans (Latin with accents, Greek, Cyrillic), from matplotlib's wheel.
+DEJAVU = str(_dejavu())
 
 PARAGRAPHS = (
     "The quick brown fox jumps over the lazy dog near the river bank, while seven "
@@ -45,7 +58,10 @@ class Page:
         return tuple(p for block in self.blocks for p in block)
 
 
-def font(size: int) -> ImageFont.FreeTypeFont:
+def font(size: int, typeface: str | None = None) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled font at ``size`` pixels, or the TrueType file ``typeface``."""
+    if typeface is not None:
+        return ImageFont.truetype(typeface, size)
     found = ImageFont.load_default(size=size)
     assert isinstance(found, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
     return found
@@ -71,10 +87,11 @@ def render(
     margin: int = 60,
     gutter: int = 80,
     title: str = "",
+    typeface: str | None = None,
 ) -> Page:
     """Paragraphs set in ``len(columns)`` columns (a blank line between paragraphs),
-    under an optional full-width ``title``."""
-    face, pitch = font(size), round(size * 1.5)
+    under an optional full-width ``title``, in ``typeface`` (a font file) if given."""
+    face, pitch = font(size, typeface), round(size * 1.5)
     col_width = (width - 2 * margin - gutter * (len(columns) - 1)) // len(columns)
     laid = [[wrap(p, face, col_width) for p in column] for column in columns]
     top = margin + (2 * pitch if title else 0)
@@ -82,7 +99,7 @@ def render(
     image = Image.new("RGB", (width, top + rows * pitch + margin), "white")
     draw = ImageDraw.Draw(image)
     if title:
-        draw.text((margin, margin), title, font=font(round(size * 1.3)), fill="black")
+        draw.text((margin, margin), title, font=font(round(size * 1.3), typeface), fill="black")
     for index, column in enumerate(laid):
         x, y = margin + index * (col_width + gutter), top
         for paragraph in column:

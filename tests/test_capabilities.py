@@ -66,7 +66,21 @@ def media() -> dict[str, bytes]:
         "audio": wav(speak("Hello there, how are you today?")),
         "video": write_video(clip, size=(160, 120)),
         "clip": write_video(pan("astronaut", 1.0, (160, 120)), size=(160, 120)),
+        "document": _pdf(),
     }
+
+
+def _pdf() -> bytes:
+    """A one-page PDF (Pillow writes it), for document translation."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (400, 200), "white")
+    ImageDraw.Draw(page).text((20, 80), "The cat is black.", fill="black")
+    buffer = BytesIO()
+    page.save(buffer, format="PDF")
+    return buffer.getvalue()
 
 
 Call = Callable[[SmartML, dict[str, bytes], dict[str, Any]], Any]
@@ -101,8 +115,15 @@ CALLS: dict[Feature, Call] = {
     catalogue.SPEECH_TRANSCRIBE: lambda c, m, o: c.speech.transcribe(m["audio"], **o),
     catalogue.TTS_SYNTHESIZE: lambda c, m, o: c.tts.synthesize("Hello there.", **o),
     catalogue.TTS_VOICES: lambda c, m, o: c.tts.voices(**o),
-    catalogue.TRANSLATION_TRANSLATE: lambda c, m, o: c.translate(
-        "Thank you very much.", **{"target": "pt", **o}
+    catalogue.LANGUAGE_ENTITY_SENTIMENT: lambda c, m, o: c.language.entity_sentiment(TEXT, **o),
+    catalogue.LANGUAGE_MODERATE: lambda c, m, o: c.language.moderate(TEXT, **o),
+    catalogue.TRANSLATION_TRANSLATE: lambda c, m, o: c.translation.translate(
+        ["The cat is black.", "Thank you very much."], **{"target": "es", "source": "en", **o}
+    ),
+    catalogue.TRANSLATION_DETECT: lambda c, m, o: c.translation.detect(TEXT, **o),
+    catalogue.TRANSLATION_LANGUAGES: lambda c, m, o: c.translation.languages(**o),
+    catalogue.TRANSLATION_TRANSLATE_DOCUMENT: lambda c, m, o: c.translation.translate_document(
+        m["document"], **{"target": "es", "source": "en", **o}
     ),
 }
 
@@ -185,6 +206,8 @@ def sample(option: Option) -> Any:
         return ["smartml"]
     if isinstance(kind, catalogue.Callback):
         return lambda percent: None
+    if isinstance(kind, catalogue.GlossaryOption):
+        return {"cat": "gato"}
     raise AssertionError(f"no sample for {option}")
 
 
@@ -263,6 +286,21 @@ def _tts(fake: FakeGoogle) -> Any:
 
 
 _PROGRESS: list[float] = []
+_GLOSSARY = "projects/parity/locations/us-central1/glossaries/pets"
+#: The options both translation calls send, with a value and how to see it in a request.
+_TRANSLATION_WIRE: tuple[tuple[str, Any, Callable[[Any, Any], bool]], ...] = (
+    ("target", "de", lambda request, v: request.target_language_code == v),
+    ("source", "en", lambda request, v: request.source_language_code == v),
+    ("glossary", _GLOSSARY, lambda request, v: request.glossary_config.glossary == v),
+    (
+        "model",
+        "general/nmt",
+        lambda request, v: (
+            request.model.endswith("/us-central1/models/general/nmt")
+            or request.model.endswith("/global/models/general/nmt")
+        ),
+    ),
+)
 
 #: For each option Google honours: the value to send and how to see it was honoured.
 ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
@@ -402,9 +440,26 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
         "de",
         lambda fake, r, v: _request(fake, "TranslateText").target_language_code == v,
     ),
-    (catalogue.TRANSLATION_TRANSLATE, "source"): (
-        "en",
-        lambda fake, r, v: _request(fake, "TranslateText").source_language_code == v,
+    **{
+        (f, option): (value, lambda fake, r, v, m=method, check=check: check(_request(fake, m), v))
+        for f, method in (
+            (catalogue.TRANSLATION_TRANSLATE, "TranslateText"),
+            (catalogue.TRANSLATION_TRANSLATE_DOCUMENT, "TranslateDocument"),
+        )
+        for option, value, check in _TRANSLATION_WIRE
+        if not (option == "mime_type" and method == "TranslateDocument")
+    },
+    (catalogue.TRANSLATION_TRANSLATE, "mime_type"): (
+        "text/html",
+        lambda fake, r, v: _request(fake, "TranslateText").mime_type == v,
+    ),
+    (catalogue.TRANSLATION_TRANSLATE_DOCUMENT, "mime_type"): (
+        "application/pdf",
+        lambda fake, r, v: _request(fake, "TranslateDocument").document_input_config.mime_type == v,
+    ),
+    (catalogue.TRANSLATION_LANGUAGES, "display_language"): (
+        "de",
+        lambda fake, r, v: _request(fake, "GetSupportedLanguages").display_language_code == v,
     ),
 }
 

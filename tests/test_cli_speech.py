@@ -98,9 +98,9 @@ def test_translate_reads_stdin_and_shows_the_languages() -> None:
 
 
 def test_translate_an_uncovered_pair_explains_what_to_do() -> None:
-    result = runner.invoke(app, ["translate", "Good morning, my friend.", "--to", "fr"])
+    result = runner.invoke(app, ["translate", "Good morning, my friend.", "--to", "de"])
     assert result.exit_code == 1
-    assert "opus-mt-en-fr" in result.stderr
+    assert "opus-mt-en-de" in result.stderr and "en → es" in result.stderr
 
 
 @pytest.mark.parametrize(

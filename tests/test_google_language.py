@@ -191,20 +191,13 @@ def test_classify_sorts_and_truncates(fake_google: FakeGoogle, client: SmartML) 
     assert options.v2_model.content_categories_version.name == "V2"
 
 
-def test_detect_uses_one_billing_unit(fake_google: FakeGoogle, client: SmartML) -> None:
+def test_detect_uses_translations_detect_language(fake_google: FakeGoogle, client: SmartML) -> None:
     r = client.language.detect("Le chat est sur la table et je suis très content. " * 100)
-    assert (r.language, r.confidence, r.model) == ("fr", None, "language_v1")
-    (request,) = fake_google.requests("AnalyzeSentiment")
-    assert len(request.document.content) == 1000
-
-
-def test_detect_language_google_cannot_analyze(fake_google: FakeGoogle, client: SmartML) -> None:
-    fake_google.fail(
-        "AnalyzeSentiment",
-        "INVALID_ARGUMENT",
-        "The language sq is not supported for document_sentiment analysis.",
-    )
-    assert client.language.detect("Mirëdita, si jeni?").language == "sq"
+    assert (r.language, r.model) == ("fr", "translate_v3")
+    assert r.confidence is not None and 0 < r.confidence <= 1  # a real confidence
+    (request,) = fake_google.requests("DetectLanguage")
+    assert len(request.content) == 1000  # one billing unit
+    assert not any("LanguageService" in call.method for call in fake_google.calls)
 
 
 @pytest.mark.parametrize(
@@ -388,6 +381,8 @@ def test_serves_the_language_capabilities() -> None:
         "language.syntax",
         "language.classify",
         "language.detect",
+        "language.entity_sentiment",
+        "language.moderate",
     }
 
 

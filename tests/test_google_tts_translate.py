@@ -150,10 +150,11 @@ def test_translate_detects_the_source(client: SmartML, fake_google: FakeGoogle) 
         "fr",
         "de",
     )
-    assert (t.backend, t.model) == ("google", "translate_v3")
+    assert (t.backend, t.model) == ("google", "translate_v3")  # no model asked: none echoed
     (request,) = fake_google.requests("TranslateText")
     assert request.parent == "projects/my-project/locations/global"
     assert request.mime_type == "text/plain" and not request.source_language_code
+    assert list(request.contents) == ["le chat est sur la table"] and not request.model
     t = client.translate("hello", target="fr", source="en")
     assert t.source_language == "en"
     assert fake_google.requests("TranslateText")[1].source_language_code == "en"
@@ -176,9 +177,11 @@ def test_empty_text_is_refused_by_the_facade(client: SmartML, fake_google: FakeG
 
 
 def test_translate_requests_batch_within_limits() -> None:
-    parent = "projects/p/locations/global"
-    requests = translate_requests(["a"] * 2050, "fr", None, parent)
+    fields = {"parent": "projects/p/locations/global", "source_language_code": "en"}
+    requests = translate_requests(["a"] * 2050, fields)
     assert [len(r["contents"]) for r in requests] == [1024, 1024, 2]
-    requests = translate_requests(["x" * 20_000, "y" * 20_000, "z"], "fr", "en", parent)
+    requests = translate_requests(["x" * 20_000, "y" * 20_000, "z"], fields)
     assert [len(r["contents"]) for r in requests] == [1, 2]
-    assert requests[0]["source_language_code"] == "en" and requests[0]["parent"] == parent
+    assert all(r["source_language_code"] == "en" for r in requests)
+    assert all(r["parent"] == fields["parent"] for r in requests)
+    assert [len(r["contents"]) for r in translate_requests(["x" * 40_000, "y"], fields)] == [1, 1]

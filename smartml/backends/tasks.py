@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from smartml import catalogue
-from smartml.catalogue import Asked, Feature, Kind
+from smartml.catalogue import Asked, Feature, Glossary, Kind
 from smartml.errors import ItemError
-from smartml.inputs import Audio, Image, Video
+from smartml.inputs import Audio, Document, Image, Video
 from smartml.results import (
     ClassifyResult,
     EntitiesResult,
@@ -26,6 +26,7 @@ from smartml.results import (
     LabelsResult,
     LanguageResult,
     LocateResult,
+    ModerationResult,
     ObjectsResult,
     Result,
     SafeSearchResult,
@@ -34,10 +35,10 @@ from smartml.results import (
     SynthesizedSpeech,
     TextResult,
     Transcript,
-    Translation,
     VideoAnnotation,
     VoicesResult,
 )
+from smartml.results.translate import LanguagesResult, TranslatedDocument, Translations
 
 R = TypeVar("R", bound=Result)
 
@@ -90,6 +91,19 @@ class EntitiesTask(Task[EntitiesResult]):
 
 
 @dataclass(frozen=True)
+class EntitySentimentTask(Task[EntitiesResult]):
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_ENTITY_SENTIMENT
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ModerateTask(Task[ModerationResult]):
+    feature: ClassVar[Feature] = catalogue.LANGUAGE_MODERATE
+    text: str
+
+
+@dataclass(frozen=True)
 class SyntaxTask(Task[SyntaxResult]):
     feature: ClassVar[Feature] = catalogue.LANGUAGE_SYNTAX
     text: str
@@ -106,8 +120,19 @@ class ClassifyTask(Task[ClassifyResult]):
 
 @dataclass(frozen=True)
 class DetectLanguageTask(Task[LanguageResult]):
+    """``language.detect``, or the same detection asked as ``translation.detect``
+    (``translation=True``): a backend that detects languages serves both."""
+
     feature: ClassVar[Feature] = catalogue.LANGUAGE_DETECT
     text: str
+    translation: bool = False
+
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        return (catalogue.LANGUAGE_DETECT, catalogue.TRANSLATION_DETECT)
+
+    def asks(self) -> tuple[Feature, ...]:
+        return (catalogue.TRANSLATION_DETECT if self.translation else catalogue.LANGUAGE_DETECT,)
 
 
 # ---- vision -----------------------------------------------------------------------
@@ -146,7 +171,30 @@ class TextTask(Task[TextResult]):
         return (catalogue.VISION_TEXT, catalogue.VISION_DOCUMENT_TEXT)
 
     def asks(self) -> tuple[Feature, ...]:
-        return (catalogue.VISION_DOCUMENT_TEXT if self.document else catalogue.VISION_TEXT,)
+        return _ocr_feature(self.document)
+
+
+@dataclass(frozen=True)
+class DocumentTextTask(Task[TextResult]):
+    """OCR of a document's pages (PDF, TIFF, GIF): one ``Page`` per page read, in the
+    order of ``pages`` (numbers from 1; empty: every page). Same features as TextTask."""
+
+    feature: ClassVar[Feature] = catalogue.VISION_TEXT
+    file: Document
+    document: bool = False
+    languages: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()
+
+    @classmethod
+    def carries(cls) -> tuple[Feature, ...]:
+        return TextTask.carries()
+
+    def asks(self) -> tuple[Feature, ...]:
+        return _ocr_feature(self.document)
+
+
+def _ocr_feature(document: bool) -> tuple[Feature, ...]:
+    return (catalogue.VISION_DOCUMENT_TEXT if document else catalogue.VISION_TEXT,)
 
 
 @dataclass(frozen=True)
@@ -234,11 +282,42 @@ class SynthesizeTask(Task[SynthesizedSpeech]):
 
 
 @dataclass(frozen=True)
-class TranslateTask(Task[Translation]):
+class TranslateTask(Task[Translations]):
+    """Texts into ``target``, answered as ``Translations`` in the same order (one or
+    many: a backend batches them as it can). ``mime_type`` ``text/html``: tags are kept
+    and only the text between them is translated. ``glossary``: a Google glossary or
+    inline terms; a backend refuses the kind it can't apply (``glossary.refused``).
+    ``model``: Google's model (``general/nmt``, ``general/translation-llm``, a resource)."""
+
     feature: ClassVar[Feature] = catalogue.TRANSLATION_TRANSLATE
-    text: str
+    texts: tuple[str, ...]
     target: str
     source: str | None = None
+    mime_type: str = "text/plain"
+    glossary: Glossary | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class LanguagesTask(Task[LanguagesResult]):
+    """The languages a backend translates; names in ``display_language`` when given."""
+
+    feature: ClassVar[Feature] = catalogue.TRANSLATION_LANGUAGES
+    display_language: str | None = None
+
+
+@dataclass(frozen=True)
+class TranslateDocumentTask(Task[TranslatedDocument]):
+    """A document (``mime_type``: one of ``catalogue.DOCUMENT_MIME_TYPES``) into
+    ``target``, its layout kept; the other fields as in :class:`TranslateTask`."""
+
+    feature: ClassVar[Feature] = catalogue.TRANSLATION_TRANSLATE_DOCUMENT
+    document: bytes = field(repr=False)
+    mime_type: str
+    target: str
+    source: str | None = None
+    glossary: Glossary | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,15 @@ def _count(r: dict[str, Any]) -> int:
     return len(r.get("items", []))
 
 
+def _entity_sentiments(r: dict[str, Any]) -> str:
+    """``Paris (+0.60); London (-0.50)``: each entity with the score of its sentiment."""
+    return _names(
+        [{**e, "score": (e.get("sentiment") or {}).get("score")} for e in r.get("entities", [])],
+        "name",
+        "score",
+    )
+
+
 #: A short summary of each feature's result JSON (a list result comes as ``items``).
 SUMMARIES: dict[Feature, Summary] = {
     catalogue.VISION_LABELS: _labels,
@@ -82,6 +91,8 @@ SUMMARIES: dict[Feature, Summary] = {
     catalogue.VISION_WEB: lambda r: ", ".join(r.get("best_guess_labels", [])),
     catalogue.LANGUAGE_SENTIMENT: lambda r: r.get("score"),
     catalogue.LANGUAGE_ENTITIES: lambda r: _names(r.get("entities", []), "name", None),
+    catalogue.LANGUAGE_ENTITY_SENTIMENT: _entity_sentiments,
+    catalogue.LANGUAGE_MODERATE: lambda r: _names(r.get("categories", []), "name", "confidence"),
     catalogue.LANGUAGE_SYNTAX: lambda r: len(r.get("tokens", [])),
     catalogue.LANGUAGE_CLASSIFY: lambda r: _names(r.get("categories", []), "name", "confidence"),
     catalogue.LANGUAGE_DETECT: lambda r: r.get("language"),

@@ -152,7 +152,12 @@ class BatchJob:
     async def inputs(self) -> Inputs:
         """The inputs the sources name (found once)."""
         if self._inputs is None:
-            self._inputs = await asyncio.to_thread(discover, self.sources, self.client.settings)
+            self._inputs = await asyncio.to_thread(
+                discover,
+                self.sources,
+                self.client.settings,
+                documents=self.plan.reads_documents,
+            )
         return self._inputs
 
     async def estimate(self) -> Estimate:

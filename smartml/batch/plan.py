@@ -32,6 +32,14 @@ EXTENSIONS: dict[Kind, frozenset[str]] = {
     Kind.TEXT: frozenset({".txt", ".md", ".text", ".rst"}),
 }
 
+#: Documents: image inputs whose pages are read for text (``text``, ``document_text``),
+#: found only by a job that asks for text (:attr:`Plan.reads_documents`). A TIFF or GIF
+#: of several pages is an image input too: its pages are read for text, and its first
+#: page gets the other image features.
+DOCUMENT_EXTENSIONS = frozenset({".pdf"})
+#: The image features a document's pages are read for.
+TEXT_FEATURES = (catalogue.VISION_TEXT, catalogue.VISION_DOCUMENT_TEXT)
+
 #: Each feature a kind takes, by its key (the name records use), from the catalogue.
 FEATURES: dict[Kind, dict[str, Feature]] = {
     kind: {f.key: f for f in catalogue.of_media(kind)} for kind in Kind
@@ -41,9 +49,12 @@ FEATURES: dict[Kind, dict[str, Feature]] = {
 DEFAULT_FEATURES: dict[Kind, tuple[str, ...]] = {kind: catalogue.defaults(kind) for kind in Kind}
 
 
-def kind_of(name: str) -> Kind | None:
-    """The kind of a file from its name (``None``: not a kind smartml annotates)."""
+def kind_of(name: str, *, documents: bool = False) -> Kind | None:
+    """The kind of a file from its name (``None``: not a kind smartml annotates);
+    ``documents``: a PDF is an image input (see :data:`DOCUMENT_EXTENSIONS`)."""
     suffix = PurePath(name.split("?", 1)[0]).suffix.lower()
+    if documents and suffix in DOCUMENT_EXTENSIONS:
+        return Kind.IMAGE
     for kind, suffixes in EXTENSIONS.items():
         if suffix in suffixes:
             return kind
@@ -107,6 +118,13 @@ class Plan:
     def for_kind(self, kind: Kind) -> tuple[str, ...]:
         """The features an input of ``kind`` gets (empty: the job ignores that kind)."""
         return self.features.get(kind, ())
+
+    @property
+    def reads_documents(self) -> bool:
+        """Whether the job reads text, so that PDFs are among its inputs."""
+        return any(
+            feature_of(Kind.IMAGE, key) in TEXT_FEATURES for key in self.for_kind(Kind.IMAGE)
+        )
 
     @property
     def kinds(self) -> list[Kind]:

@@ -49,37 +49,43 @@ class Inputs:
     ignored: list[str] = field(default_factory=list)
 
 
-def discover(sources: Iterable[str | os.PathLike[str]], settings: Settings) -> Inputs:
+def discover(
+    sources: Iterable[str | os.PathLike[str]], settings: Settings, *, documents: bool = False
+) -> Inputs:
     """Expand folders (recursively), globs, manifests and ``gs://`` prefixes into items.
 
     A path that does not exist is an error (a typo should not give an empty job); an id
-    seen twice is kept once.
+    seen twice is kept once. ``documents`` (a job that reads text,
+    :attr:`Plan.reads_documents`): PDFs are image inputs, whose pages are read for text;
+    else they are passed over.
     """
     found = Inputs()
     seen: set[str] = set()
     for source in sources:
-        for item in _expand(os.fspath(source), settings, found.ignored):
+        for item in _expand(os.fspath(source), settings, found.ignored, documents):
             if item.id not in seen:
                 seen.add(item.id)
                 found.items.append(item)
     return found
 
 
-def _expand(source: str, settings: Settings, ignored: list[str]) -> Iterator[Item]:
+def _expand(
+    source: str, settings: Settings, ignored: list[str], documents: bool = False
+) -> Iterator[Item]:
     if source.startswith("gs://"):
-        yield from _gcs(source, settings, ignored)
+        yield from _gcs(source, settings, ignored, documents)
         return
     path = Path(source).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-        yield from _files(files, ignored)
+        yield from _files(files, ignored, documents)
     elif path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES:
-        yield from manifest(path, ignored)
+        yield from manifest(path, ignored, documents)
     elif path.is_file():
-        yield from _files([path], ignored)
+        yield from _files([path], ignored, documents)
     elif any(ch in source for ch in "*?["):
         matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(source), recursive=True))
-        yield from _files([p for p in matches if p.is_file()], ignored)
+        yield from _files([p for p in matches if p.is_file()], ignored, documents)
     else:
         raise InvalidInputError(
             f"input not found: {source}",
@@ -92,9 +98,9 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _files(paths: Iterable[Path], ignored: list[str]) -> Iterator[Item]:
+def _files(paths: Iterable[Path], ignored: list[str], documents: bool = False) -> Iterator[Item]:
     for path in paths:
-        kind = kind_of(path.name) or sniff(path)
+        kind = kind_of(path.name, documents=documents) or sniff(path, documents=documents)
         if kind is None:
             ignored.append(str(path))
             continue
@@ -110,6 +116,9 @@ def local_id(path: Path) -> str:
     except ValueError:
         return absolute.as_posix()
 
+
+#: Leading bytes of a PDF (a document, found when a job reads text).
+PDF_MAGIC = b"%PDF-"
 
 #: Leading bytes of the formats smartml reads, for files without a telling extension.
 _MAGIC: tuple[tuple[int, bytes, Kind], ...] = (
@@ -129,20 +138,23 @@ _MAGIC: tuple[tuple[int, bytes, Kind], ...] = (
 )
 
 
-def sniff(path: Path) -> Kind | None:
-    """The kind a file's first bytes say it is (``None`` when they say nothing known)."""
+def sniff(path: Path, *, documents: bool = False) -> Kind | None:
+    """The kind a file's first bytes say it is (``None`` when they say nothing known);
+    ``documents``: a PDF is an image input."""
     try:
         with path.open("rb") as fh:
             head = fh.read(16)
     except OSError:
         return None
+    if documents and head.startswith(PDF_MAGIC):
+        return Kind.IMAGE
     for offset, magic, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return kind
     return None
 
 
-def manifest(path: Path, ignored: list[str]) -> Iterator[Item]:
+def manifest(path: Path, ignored: list[str], documents: bool = False) -> Iterator[Item]:
     """Rows of a CSV (with a header) or JSONL manifest: a ``path``/``uri`` column, and
     optionally ``id`` and ``kind``. Relative paths are relative to the manifest."""
     for line, row in _rows(path):
@@ -152,22 +164,24 @@ def manifest(path: Path, ignored: list[str]) -> Iterator[Item]:
                 f"{path}:{line}: no input location",
                 hint=f"give each row one of the columns: {', '.join(SOURCE_COLUMNS)}",
             )
-        kind = _manifest_kind(path, line, row.get("kind"), location)
+        kind = _manifest_kind(path, line, row.get("kind"), location, documents)
         default_id = location
         if not location.startswith(("gs://", "http://", "https://")):
             resolved = Path(location).expanduser()
             local = resolved if resolved.is_absolute() else path.parent / resolved
             location, default_id = str(local), local_id(local)
-            kind = kind or sniff(local)
+            kind = kind or sniff(local, documents=documents)
         if kind is None:
             ignored.append(location)
             continue
         yield Item(id=str(row.get("id") or default_id), source=location, kind=kind)
 
 
-def _manifest_kind(path: Path, line: int, value: object, location: str) -> Kind | None:
+def _manifest_kind(
+    path: Path, line: int, value: object, location: str, documents: bool = False
+) -> Kind | None:
     if value in (None, ""):
-        return kind_of(location)
+        return kind_of(location, documents=documents)
     try:
         return Kind(str(value).strip().lower())
     except ValueError:
@@ -204,15 +218,18 @@ def _json_row(path: Path, number: int, text: str) -> dict[str, object]:
     return {str(k).lower(): v for k, v in value.items()}
 
 
-def _gcs(uri: str, settings: Settings, ignored: list[str]) -> Iterator[Item]:
+def _gcs(
+    uri: str, settings: Settings, ignored: list[str], documents: bool = False
+) -> Iterator[Item]:
     from smartml.backends.google import storage
 
-    if kind_of(uri) is not None and not uri.endswith("/"):
+    named = kind_of(uri, documents=documents)
+    if named is not None and not uri.endswith("/"):
         obj = storage.stat(uri, settings)
-        yield Item(id=uri, source=uri, kind=kind_of(uri) or Kind.IMAGE, fingerprint=obj.fingerprint)
+        yield Item(id=uri, source=uri, kind=named, fingerprint=obj.fingerprint)
         return
     for obj in storage.list_prefix(uri, settings):
-        kind = kind_of(obj.uri)
+        kind = kind_of(obj.uri, documents=documents)
         if kind is None:
             ignored.append(obj.uri)
             continue

@@ -2,6 +2,9 @@
 
 Images of a chunk go in one ``vision.annotate_batch`` call (Google: requests of 16
 images, several in flight); text, audio and video go one call per input, concurrently.
+A document among the images (a PDF, or a TIFF or GIF of several pages) has its pages
+read by ``vision.text``, one call per text feature; the other image features take a
+TIFF's or GIF's first page, and are refused for a PDF.
 A failure stays with its input as an error record; nothing here raises for one input.
 """
 
@@ -16,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from smartml import catalogue
-from smartml.batch.plan import Kind, Plan, feature_of
+from smartml.batch.plan import TEXT_FEATURES, Kind, Plan, feature_of
 from smartml.batch.records import BatchRecord, ErrorRecord, FeatureResult
 from smartml.batch.sources import Item
 from smartml.catalogue import Feature
 from smartml.errors import InvalidInputError, ItemError, SmartMLError
-from smartml.inputs import Image
+from smartml.inputs import Document, Image
+from smartml.inputs._source import read_path
+from smartml.inputs.document import classify
 from smartml.results import ImageAnnotation, VideoAnnotation
 from smartml.results.common import Result
 
@@ -89,13 +94,34 @@ async def _images(
 ) -> None:
     max_bytes = client.settings.max_input_bytes
     loaded = await asyncio.to_thread(lambda: [_image(w, max_bytes) for w, _ in group])
-    ready = [(image, r) for image, (_, r) in zip(loaded, group, strict=True)]
+    ready: list[tuple[Image | Document | ItemError, BatchRecord]] = [
+        (image, r) for image, (_, r) in zip(loaded, group, strict=True)
+    ]
     for image, record in ready:
         if isinstance(image, ItemError):
             record.errors["input"] = _from_item_error(image)
-    todo = [(image, r) for image, r in ready if isinstance(image, Image)]
-    if not todo:
-        return
+    documents = [(d, r) for d, r in ready if isinstance(d, Document)]
+    pictures = [f for f in features if feature_of(Kind.IMAGE, f) not in TEXT_FEATURES]
+    todo: list[tuple[Image, BatchRecord, tuple[str, ...]]] = [
+        (image, r, features) for image, r in ready if isinstance(image, Image)
+    ]
+    calls = [_document(client, d, r, features, plan) for d, r in documents]
+    for document, record in documents:
+        if document.format != "pdf" and pictures:  # a TIFF's or GIF's first page
+            first = Image.from_bytes(document.require_bytes("local"), source=document.source)
+            todo.append((first, record, tuple(pictures)))
+    for wanted in dict.fromkeys(f for _, _, f in todo):
+        calls.append(_annotate(client, [(i, r) for i, r, f in todo if f == wanted], wanted, plan))
+    await asyncio.gather(*calls)
+
+
+async def _annotate(
+    client: Client,
+    todo: list[tuple[Image, BatchRecord]],
+    features: tuple[str, ...],
+    plan: Plan,
+) -> None:
+    """``features`` of each image in one ``annotate_batch`` call."""
     options = _options(plan, [feature_of(Kind.IMAGE, f) for f in features])
     annotations = await client.vision.annotate_batch(
         [image for image, _ in todo], features, **options
@@ -109,14 +135,39 @@ async def _images(
             record.results[feature] = _feature(annotation, value)
 
 
-def _image(work: Work, max_bytes: int) -> Image | ItemError:
+async def _document(
+    client: Client, document: Document, record: BatchRecord, features: tuple[str, ...], plan: Plan
+) -> None:
+    """The text features of a document, each reading every page; the others are refused
+    for a PDF (a TIFF's or GIF's first page gets them with the images)."""
+    calls = []
+    for key in features:
+        feature = feature_of(Kind.IMAGE, key)
+        if feature in TEXT_FEATURES:
+            document_text = feature is catalogue.VISION_DOCUMENT_TEXT
+            options = _options(plan, [feature])
+            call = client.vision.text(document, document=document_text, **options)
+            calls.append(_call(record, key, call))
+        elif document.format == "pdf":
+            refused = InvalidInputError(
+                f"{key} reads images, and {document.source} is a PDF document",
+                hint="a PDF's pages are read for text: ask text or document_text",
+            )
+            record.errors[key] = ErrorRecord.from_exception(refused)
+    await asyncio.gather(*calls)
+
+
+def _image(work: Work, max_bytes: int) -> Image | Document | ItemError:
+    """The input as an image, or as a document when it has pages (see the module)."""
     source = work.item.source
     try:
         if work.item.remote:
-            return Image.from_uri(source)
-        if work.data is not None:
-            return Image.from_bytes(work.data, source=source, max_bytes=max_bytes)
-        return Image.from_path(source, max_bytes=max_bytes)
+            named_pdf = source.split("?", 1)[0].lower().endswith(".pdf")
+            return Document.from_uri(source) if named_pdf else Image.from_uri(source)
+        data = (
+            work.data if work.data is not None else read_path(source, "image", max_bytes=max_bytes)
+        )
+        return classify(data, source=source, max_bytes=max_bytes)
     except SmartMLError as exc:
         return ItemError.from_exception(exc, source=source)
 

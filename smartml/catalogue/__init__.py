@@ -40,6 +40,8 @@ from smartml.catalogue.model import (
 from smartml.catalogue.options import (
     Boolean,
     Callback,
+    Glossary,
+    GlossaryOption,
     Integer,
     Language,
     Languages,
@@ -145,6 +147,8 @@ __all__ = [
     "Boolean",
     "Callback",
     "Feature",
+    "Glossary",
+    "GlossaryOption",
     "Google",
     "Integer",
     "Kind",

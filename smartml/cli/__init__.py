@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from smartml.cli import language, speech, video, vision
+from smartml.cli import language, speech, translation, video, vision
 from smartml.cli._common import JsonOption, add_row, friendly_errors, out
 from smartml.cli.annotate import annotate
 from smartml.cli.capabilities import capabilities
@@ -25,7 +25,8 @@ app.add_typer(vision.app, name="vision")
 app.add_typer(video.app, name="video")
 app.add_typer(speech.speech_app, name="speech")
 app.add_typer(speech.tts_app, name="tts")
-app.command()(speech.translate)
+app.add_typer(translation.app, name="translation")
+app.command("translate")(translation.translate)
 app.command()(annotate)
 app.command()(capabilities)
 

@@ -1,4 +1,4 @@
-"""``smartml speech transcribe AUDIO``, ``smartml tts synthesize|voices``, ``smartml translate``.
+"""``smartml speech transcribe AUDIO``, ``smartml tts synthesize|voices``.
 
 Audio never goes to the terminal: ``tts synthesize`` writes it to ``--output``, and its
 ``--json`` carries the metadata and the path. Long text shows a progress bar on stderr
@@ -37,7 +37,7 @@ from smartml.cli._common import (
     read_text_argument,
 )
 from smartml.errors import InvalidInputError
-from smartml.results import Result, SynthesizedSpeech, Transcript, Translation
+from smartml.results import Result, SynthesizedSpeech, Transcript
 from smartml.results.tts import AUDIO_FORMATS
 
 if TYPE_CHECKING:
@@ -74,15 +74,6 @@ def _render(result: BaseModel) -> None:
                 row.append("" if w.confidence is None else f"{w.confidence:.2f}")
                 add_row(table, *row, *([str(w.speaker or "")] if speakers else []))
             out.print(table)
-    elif isinstance(result, Translation):
-        conf = (
-            ""
-            if result.detected_confidence is None
-            else f", detected with confidence {result.detected_confidence:.2f}"
-        )
-        out.print(esc(result.text))
-        languages = f"{result.source_language or '?'} → {result.target_language}"
-        out.print(f"[dim]{esc(languages)}{conf}[/]")
     out.print(provenance(result))
 
 
@@ -209,18 +200,3 @@ def voices(
         rate = "" if v.natural_sample_rate is None else str(v.natural_sample_rate)
         add_row(table, v.name, ", ".join(v.language_codes), v.gender, rate, v.backend, v.engine)
     out.print(table if found else "[yellow]no voices[/]")
-
-
-def translate(
-    text: str = TextArgument,
-    target: str = typer.Option(..., "--to", "-t", help="Target language (BCP-47), e.g. fr"),
-    source: str | None = typer.Option(None, "--from", "-s", help="Source language (detected)"),
-    backend: str | None = BackendOption,
-    json: bool = JsonOption,
-) -> None:
-    """Translate TEXT into another language."""
-    with friendly_errors():
-        content = read_text_argument(text)
-        with open_client(backend) as client:
-            result = client.translate(content, target=target, source=source)
-        emit(result, json, _render)

@@ -53,6 +53,9 @@ FeaturesOption = typer.Option(
     help="Comma-separated: " + ", ".join(f.key for f in catalogue.of_media(Kind.IMAGE)),
 )
 
+TextSourcesArgument = typer.Argument(
+    ..., help="Image or document (PDF, TIFF, GIF) paths, gs:// URIs or http(s) URLs"
+)
 DrawImageArgument = typer.Argument(..., help="The image to draw on")
 DrawFeaturesOption = typer.Option(
     keys(
@@ -112,9 +115,7 @@ def _render(result: BaseModel) -> None:
             )
         out.print(table if result.faces else "[yellow]no faces[/]")
     elif isinstance(result, TextResult):
-        blocks = sum(len(page.blocks) for page in result.pages)
-        out.print(esc(result.text) if result.text else "[yellow]no text[/]")
-        out.print(f"[dim]{len(result.words)} words in {blocks} blocks[/]")
+        _render_text(result)
     elif isinstance(result, SafeSearchResult):
         table = Table("adult", "racy", "violence", "medical", "spoof")
         table.add_row(
@@ -131,6 +132,21 @@ def _render(result: BaseModel) -> None:
         return
     assert isinstance(result, Result)
     out.print(provenance(result))
+
+
+def _render_text(result: TextResult, numbers: list[int] | None = None) -> None:
+    """The text, page by page for a document (``numbers``: the pages read, if chosen)."""
+    blocks = sum(len(page.blocks) for page in result.pages)
+    texts = result.text.split("\f")
+    if len(texts) == len(result.pages) and (len(texts) > 1 or numbers):  # a document's pages
+        labels = numbers if numbers and len(numbers) == len(texts) else range(1, len(texts) + 1)
+        for number, page_text in zip(labels, texts, strict=True):
+            out.print(f"[dim]--- page {number} ---[/]")
+            out.print(esc(page_text) if page_text.strip() else "[yellow]no text[/]")
+    else:
+        out.print(esc(result.text) if result.text else "[yellow]no text[/]")
+    pages = f" on {len(result.pages)} pages" if len(result.pages) > 1 else ""
+    out.print(f"[dim]{len(result.words)} words in {blocks} blocks{pages}[/]")
 
 
 def _render_part(name: str, part: object) -> None:
@@ -228,15 +244,68 @@ def faces(
     _run(images, catalogue.VISION_FACES, backend, json, max_results)
 
 
-@app.command(help=catalogue.VISION_TEXT.summary + "; the tree is in --json")
+@app.command(
+    help=catalogue.VISION_TEXT.summary
+    + "; a PDF, or a TIFF or GIF of several pages, is read page by page; the tree is in --json"
+)
 def text(
-    images: list[str] = ImagesArgument,
+    images: list[str] = TextSourcesArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
     document: bool = typer.Option(False, "--document", help=catalogue.VISION_DOCUMENT_TEXT.summary),
+    pages: str | None = typer.Option(
+        None, "--pages", help="Pages of each document to read, e.g. 1,3-5 (default: all)"
+    ),
 ) -> None:
     feature = catalogue.VISION_DOCUMENT_TEXT if document else catalogue.VISION_TEXT
-    _run(images, feature, backend, json)
+    chosen = _pages(pages)
+    if chosen is None and not any(_is_document_name(source) for source in images):
+        _run(images, feature, backend, json)  # images only: packed into batch requests
+        return
+    many = len(images) > 1
+    with friendly_errors() as problems, open_client(backend) as client:
+        for source in images:
+            try:
+                result = client.vision.text(source, document=document, pages=chosen)
+            except SmartMLError as exc:
+                if json and many:
+                    record = {"message": exc.message, "type": type(exc).__name__}
+                    sys.stdout.write(_line({"image": source, "error": record}) + "\n")
+                problems.error(exc, where="" if source in exc.message else f"{source}: ")
+                continue
+            if json and many:
+                payload = {"image": source, "result": result.model_dump(mode="json")}
+                sys.stdout.write(_line(payload) + "\n")
+            elif json:
+                sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+            else:
+                if many:
+                    out.rule(esc(source))
+                _render_text(result, list(dict.fromkeys(chosen or [])))
+                out.print(provenance(result))
+
+
+#: Names read as documents by ``smartml vision text`` (the bytes decide in the end).
+DOCUMENT_SUFFIXES = (".pdf", ".tif", ".tiff", ".gif")
+
+
+def _is_document_name(source: str) -> bool:
+    return source.split("?", 1)[0].lower().endswith(DOCUMENT_SUFFIXES)
+
+
+def _pages(value: str | None) -> list[int] | None:
+    """``--pages 1,3-5`` as ``[1, 3, 4, 5]``."""
+    if value is None:
+        return None
+    numbers: list[int] = []
+    try:
+        for part in value.split(","):
+            first, dash, last = part.strip().partition("-")
+            start = int(first)
+            numbers.extend(range(start, int(last) + 1) if dash else [start])
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: use page numbers such as 1,3-5") from None
+    return numbers
 
 
 @app.command("safe-search", help=catalogue.VISION_SAFE_SEARCH.summary)

@@ -82,7 +82,7 @@ class Media:
         if not data:
             raise InvalidInputError(f"{cls.kind} {source} is empty (0 bytes)")
         if len(data) > max_bytes:
-            raise cls._too_large(source, len(data), max_bytes)
+            raise too_large(cls.kind, source, len(data), max_bytes)
         fmt = cls.sniff(data)
         if not fmt:
             raise InvalidInputError(
@@ -97,19 +97,8 @@ class Media:
     def from_path(
         cls: type[MediaT], path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> MediaT:
-        p = Path(path).expanduser()
-        if not p.exists():
-            raise InvalidInputError(f"{cls.kind} file not found: {p}")
-        if not p.is_file():
-            raise InvalidInputError(f"{cls.kind} path is not a file: {p}")
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise cls._too_large(str(p), size, max_bytes)
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {cls.kind} file {p}: {exc}") from exc
-        return cls.from_bytes(data, source=str(p), max_bytes=max_bytes)
+        data = read_path(path, cls.kind, max_bytes=max_bytes)
+        return cls.from_bytes(data, source=str(Path(path).expanduser()), max_bytes=max_bytes)
 
     @classmethod
     def from_uri(cls: type[MediaT], uri: str) -> MediaT:
@@ -142,35 +131,17 @@ class Media:
         (``offline``: an http(s) URL off this machine is refused, not fetched)."""
         if isinstance(value, cls):
             return value
-        if value is None:
-            raise InvalidInputError(f"no {cls.kind} given (got None)")
-        if isinstance(value, bytes | bytearray | memoryview):
-            return cls.from_bytes(bytes(value), max_bytes=max_bytes)
-        if isinstance(value, str):
-            if value.startswith("gs://"):
-                return cls.from_uri(value)
-            if value.startswith(("http://", "https://")):
-                return cls.from_url(value, max_bytes=max_bytes, timeout=timeout, offline=offline)
-            if not value.strip():
-                raise InvalidInputError(f"empty {cls.kind} path")
-            return cls.from_path(value, max_bytes=max_bytes)
-        if isinstance(value, os.PathLike):
-            return cls.from_path(value, max_bytes=max_bytes)
+        if isinstance(value, str) and value.startswith("gs://"):
+            return cls.from_uri(value)
+        read = read_source(value, cls.kind, max_bytes=max_bytes, timeout=timeout, offline=offline)
+        if read is not None:
+            return cls.from_bytes(read[0], source=read[1], max_bytes=max_bytes)
         converted = cls._coerce_other(value)
         if converted is not None:
             return converted
         raise InvalidInputError(
             f"cannot use a {type(value).__name__} as {cls.kind}",
             hint=f"pass a path, bytes, a gs:// URI or an http(s) URL{cls._other_kinds()}",
-        )
-
-    @classmethod
-    def _too_large(cls, source: str, size: int, max_bytes: int) -> InvalidInputError:
-        return InvalidInputError(
-            f"{cls.kind} {source} is {size / 1e6:.1f} MB, over the limit of "
-            f"{max_bytes / 1e6:.1f} MB",
-            hint="pass a gs:// URI for large files (Google backend) or raise the limit "
-            "(SMARTML_MAX_INPUT_BYTES)",
         )
 
     @property
@@ -225,6 +196,51 @@ class Media:
         return hashlib.sha256(
             self.data if self.data is not None else (self.uri or "").encode()
         ).hexdigest()
+
+
+def read_source(
+    value: object, kind: str, *, max_bytes: int, timeout: float, offline: bool
+) -> tuple[bytes, str] | None:
+    """The bytes of a path, ``bytes`` or http(s) URL, and the name to report them by;
+    ``None`` for anything else (a ``gs://`` URI, an object in memory). ``kind`` names
+    what was expected, in errors."""
+    if value is None:
+        raise InvalidInputError(f"no {kind} given (got None)")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value), "<bytes>"
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        data = fetch_url(value, max_bytes=max_bytes, timeout=timeout, offline=offline)
+        return data, value
+    if isinstance(value, str) and not value.strip():
+        raise InvalidInputError(f"empty {kind} path")
+    if isinstance(value, str | os.PathLike) and not str(value).startswith("gs://"):
+        path = Path(value).expanduser()
+        return read_path(path, kind, max_bytes=max_bytes), str(path)
+    return None
+
+
+def read_path(path: str | os.PathLike[str], kind: str, *, max_bytes: int) -> bytes:
+    """A local file's bytes, its size checked before it is read."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InvalidInputError(f"{kind} file not found: {p}")
+    if not p.is_file():
+        raise InvalidInputError(f"{kind} path is not a file: {p}")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise too_large(kind, str(p), size, max_bytes)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {kind} file {p}: {exc}") from exc
+
+
+def too_large(kind: str, source: str, size: int, max_bytes: int) -> InvalidInputError:
+    return InvalidInputError(
+        f"{kind} {source} is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.1f} MB",
+        hint="pass a gs:// URI for large files (Google backend) or raise the limit "
+        "(SMARTML_MAX_INPUT_BYTES)",
+    )
 
 
 def fetch_url(url: str, *, max_bytes: int, timeout: float, offline: bool = False) -> bytes:

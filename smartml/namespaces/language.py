@@ -1,4 +1,5 @@
-"""``client.language``: sentiment, entities, syntax, classification, detection."""
+"""``client.language``: sentiment, entities (and the sentiment about each), syntax,
+classification, moderation, detection."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from smartml.backends.tasks import (
     ClassifyTask,
     DetectLanguageTask,
     EntitiesTask,
+    EntitySentimentTask,
+    ModerateTask,
     SentimentTask,
     SyntaxTask,
 )
@@ -16,6 +19,7 @@ from smartml.results import (
     ClassifyResult,
     EntitiesResult,
     LanguageResult,
+    ModerationResult,
     SentimentResult,
     SyntaxResult,
 )
@@ -38,6 +42,17 @@ class AsyncLanguage(AsyncNamespace):
         """Entities with type, salience, mentions and metadata, most salient first."""
         options = self._core.options(EntitiesTask.feature, language=language)
         task = EntitiesTask(text=self._core.text(text), **options)
+        return await self._core.run(task, backend)
+
+    async def entity_sentiment(
+        self, text: str | bytes, *, language: str | None = None, backend: BackendChoice = None
+    ) -> EntitiesResult:
+        """Entities as :meth:`entities` gives them, each with ``sentiment`` (score in
+        [-1, 1], magnitude >= 0): what the text says about it over all its mentions, and
+        each mention's own (Google: AnalyzeEntitySentiment, Natural Language v1 only;
+        local: the sentiment of the sentences that mention it)."""
+        options = self._core.options(EntitySentimentTask.feature, language=language)
+        task = EntitySentimentTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
     async def syntax(
@@ -63,6 +78,13 @@ class AsyncLanguage(AsyncNamespace):
         task = ClassifyTask(text=self._core.text(text), **options)
         return await self._core.run(task, backend)
 
+    async def moderate(
+        self, text: str | bytes, *, backend: BackendChoice = None
+    ) -> ModerationResult:
+        """Harmful and sensitive categories (``Toxic``, ``Insult``, ``Violent``, ``Health``...)
+        with confidences, most confident first (Google's ModerateText; no offline model)."""
+        return await self._core.run(ModerateTask(text=self._core.text(text)), backend)
+
     async def detect(self, text: str | bytes, *, backend: BackendChoice = None) -> LanguageResult:
         """The language the text is written in, as a BCP-47 code."""
         return await self._core.run(DetectLanguageTask(text=self._core.text(text)), backend)
@@ -72,6 +94,8 @@ class Language(SyncNamespace):
     __doc__ = AsyncLanguage.__doc__
     sentiment = blocking(AsyncLanguage.sentiment)
     entities = blocking(AsyncLanguage.entities)
+    entity_sentiment = blocking(AsyncLanguage.entity_sentiment)
     syntax = blocking(AsyncLanguage.syntax)
     classify = blocking(AsyncLanguage.classify)
+    moderate = blocking(AsyncLanguage.moderate)
     detect = blocking(AsyncLanguage.detect)

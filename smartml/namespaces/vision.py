@@ -1,16 +1,19 @@
-"""``client.vision``: labels, objects, faces, OCR, safe search, several at once."""
+"""``client.vision``: labels, objects, faces, OCR (of images and documents), safe search,
+several at once."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Sequence
 
 from smartml import catalogue
 from smartml._router import BackendChoice
-from smartml._sync import blocking
+from smartml._sync import blocking, blocking_allowed
 from smartml.backends.tasks import (
     AnnotateImagesTask,
+    DocumentTextTask,
     FacesTask,
     LabelsTask,
     ObjectsTask,
@@ -19,7 +22,7 @@ from smartml.backends.tasks import (
 )
 from smartml.catalogue import Kind
 from smartml.errors import InvalidInputError, ItemError
-from smartml.inputs import Image
+from smartml.inputs import Document, Image, image_or_document
 from smartml.namespaces._base import AsyncNamespace, SyncNamespace
 from smartml.results import (
     FacesResult,
@@ -64,11 +67,27 @@ class AsyncVision(AsyncNamespace):
         *,
         document: bool = False,
         languages: Sequence[str] = (),
+        pages: Sequence[int] | None = None,
         backend: BackendChoice = None,
     ) -> TextResult:
-        """OCR as a page / block / paragraph / word tree (``document=True`` for dense text)."""
+        """OCR as a page / block / paragraph / word tree (``document=True`` for dense text).
+
+        ``image`` may also be a document: a PDF, or a TIFF or GIF of several pages, told
+        by its bytes (a ``gs://`` URI by a ``.pdf`` suffix, or pass ``Document.from_uri``).
+        Each page read is one ``Page`` of the result, in order, and ``text`` joins them;
+        ``pages`` picks which, numbered from 1 as Google numbers them."""
         options = self._core.options(TextTask.carries(), languages=languages or None)
-        task = TextTask(image=await self._core.media(Image, image), document=document, **options)
+        given = await self._image_or_document(image)
+        if isinstance(given, Image):
+            if pages is not None:
+                raise InvalidInputError(
+                    f"pages selects pages of a document, and {given.source} is a single image",
+                    hint="pass a PDF, or a TIFF or GIF of several pages",
+                )
+            task: TextTask | DocumentTextTask = TextTask(image=given, document=document, **options)
+        else:
+            chosen = given.select(pages) if pages is not None or given.page_count else ()
+            task = DocumentTextTask(file=given, document=document, pages=chosen, **options)
         return await self._core.run(task, backend)
 
     async def safe_search(
@@ -132,6 +151,18 @@ class AsyncVision(AsyncNamespace):
         loaded = await asyncio.gather(*(self._load(i, value) for i, value in enumerate(images)))
         task = AnnotateImagesTask(images=tuple(loaded), features=wanted, **options)
         return (await self._core.run(task, backend)).annotations
+
+    async def _image_or_document(self, value: object) -> Image | Document:
+        """What ``text`` reads, loaded and checked off the event loop (files, URLs)."""
+        settings = self._core.settings
+        load = functools.partial(
+            image_or_document,
+            value,
+            max_bytes=settings.max_input_bytes,
+            timeout=settings.fetch_timeout,
+            offline=settings.offline,
+        )
+        return load() if blocking_allowed() else await asyncio.to_thread(load)
 
     async def _load(self, index: int, value: object) -> Image | ItemError:
         try:

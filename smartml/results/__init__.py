@@ -10,6 +10,7 @@ from smartml.results.language import (
     EntityType,
     LanguageResult,
     MentionType,
+    ModerationResult,
     Sentence,
     Sentiment,
     SentimentResult,
@@ -18,7 +19,13 @@ from smartml.results.language import (
     Token,
 )
 from smartml.results.speech import Alternative, SpeakerTurn, Transcript, WordInfo
-from smartml.results.translate import Translation
+from smartml.results.translate import (
+    LanguagesResult,
+    SupportedLanguage,
+    TranslatedDocument,
+    Translation,
+    Translations,
+)
 from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 from smartml.results.video import (
     ExplicitFrame,
@@ -85,10 +92,12 @@ __all__ = [
     "LabelsResult",
     "Landmark",
     "LanguageResult",
+    "LanguagesResult",
     "Likelihood",
     "LocateResult",
     "Match",
     "MentionType",
+    "ModerationResult",
     "ObjectTrack",
     "ObjectsResult",
     "Page",
@@ -100,6 +109,7 @@ __all__ = [
     "Sentiment",
     "SentimentResult",
     "SpeakerTurn",
+    "SupportedLanguage",
     "SyntaxResult",
     "SyntaxSentence",
     "SynthesizedSpeech",
@@ -108,7 +118,9 @@ __all__ = [
     "Token",
     "TrackedFrame",
     "Transcript",
+    "TranslatedDocument",
     "Translation",
+    "Translations",
     "VideoAnnotation",
     "VideoLabel",
     "VideoText",

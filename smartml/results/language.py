@@ -1,4 +1,5 @@
-"""Natural-language results: sentiment, entities, syntax, classification, detection."""
+"""Natural-language results: sentiment, entities (and their sentiment), syntax,
+classification, moderation, detection."""
 
 from __future__ import annotations
 
@@ -57,23 +58,31 @@ class MentionType(str, enum.Enum):
 
 
 class EntityMention(Model):
+    """One mention of an entity; ``sentiment`` (of its context) only from entity sentiment."""
+
     text: str
     begin_offset: int = Field(default=0, ge=0)
     type: MentionType = MentionType.TYPE_UNKNOWN
+    sentiment: Sentiment | None = None
 
 
 class Entity(Model):
-    """A thing the text talks about; ``metadata`` holds e.g. ``wikipedia_url`` and ``mid``."""
+    """A thing the text talks about; ``metadata`` holds e.g. ``wikipedia_url`` and ``mid``.
+
+    ``sentiment`` is set by ``language.entity_sentiment`` only (None from ``entities``):
+    the sentiment expressed about the entity over all its mentions.
+    """
 
     name: str
     type: EntityType = EntityType.UNKNOWN
     salience: float = Field(default=0.0, ge=0.0, le=1.0)
     mentions: list[EntityMention] = Field(default_factory=list)
     metadata: dict[str, str] = Field(default_factory=dict)
+    sentiment: Sentiment | None = None
 
 
 class EntitiesResult(Result):
-    """Entities, most salient first."""
+    """Entities, most salient first (each with its ``sentiment`` from entity sentiment)."""
 
     entities: list[Entity] = Field(default_factory=list)
     language: str = ""
@@ -118,6 +127,18 @@ class ClassifyResult(Result):
 
     categories: list[Category] = Field(default_factory=list)
     language: str = ""
+
+
+class ModerationResult(Result):
+    """Harmful and sensitive categories (Google's: ``Toxic``, ``Insult``, ``Profanity``,
+    ``Violent``, ``Health``...) with confidences, most confident first."""
+
+    categories: list[Category] = Field(default_factory=list)
+    language: str = ""
+
+    def confidence(self, name: str) -> float:
+        """The confidence of category ``name`` (0.0 when it was not reported)."""
+        return next((c.confidence for c in self.categories if c.name == name), 0.0)
 
 
 class LanguageResult(Result):

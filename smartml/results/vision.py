@@ -96,6 +96,9 @@ class Block(Model):
 
 
 class Page(Model):
+    number: int = Field(
+        default=0, ge=0, description="The page of the document, from 1; 0 for an image"
+    )
     width: int = Field(default=0, ge=0, description="In pixels")
     height: int = Field(default=0, ge=0, description="In pixels")
     blocks: list[Block] = Field(default_factory=list)
@@ -104,10 +107,17 @@ class Page(Model):
 
 
 class TextResult(Result):
-    """OCR: the whole text plus its page / block / paragraph / word tree."""
+    """OCR: the whole text plus its page / block / paragraph / word tree. For a document,
+    one ``Page`` per page read (``number`` from 1) and ``text`` is the pages' text
+    separated by a form feed (``\f``), as ``pdftotext`` does: see :attr:`page_texts`."""
 
     text: str = ""
     pages: list[Page] = Field(default_factory=list)
+
+    @property
+    def page_texts(self) -> list[str]:
+        """The text of each page, in the order of ``pages``."""
+        return self.text.split("\f")
 
     @property
     def words(self) -> list[Word]:

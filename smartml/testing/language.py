@@ -1,4 +1,5 @@
-"""The fake Natural Language v1 service, with small deterministic default answers.
+"""The fake Natural Language services (v1, and v2 through :func:`v2_services`), with
+small deterministic default answers.
 
 Nothing here is a real model; the defaults are honest heuristics that get clear cases
 right, so tests that never program an answer still mean something:
@@ -11,15 +12,29 @@ right, so tests that never program an answer still mean something:
   every mention, salience summing to 1 (more mentions and earlier come first).
 - **syntax**: regex tokens, a POS lexicon with suffix rules, every token headed by the
   sentence's first verb (the root points at itself).
+- **entity sentiment**: each mention's sentiment is that of its clause (its sentence,
+  cut where it turns: "I love Paris but London was awful"), each entity's that of the
+  clauses that mention it.
 - **classify**: keywords -> Google content-category paths.
+- **moderate**: keywords -> every one of Google's 16 moderation categories, with a
+  confidence (0.05 for a category no keyword hits; ``Toxic`` also rises with negative
+  words).
 - **language**: stop-word counts for en/fr/de/es (``document.language`` wins if set).
 
 Offsets follow the request's ``encoding_type`` (UTF32: code points, UTF8: bytes, UTF16:
 code units, NONE: -1), as Google does.
+
+v2 (``google.cloud.language.v2.LanguageService``: AnalyzeSentiment, AnalyzeEntities,
+ClassifyText, ModerateText, AnnotateText) gives the same answers in v2's shape: the
+language in ``language_code`` (and ``language_supported``), entities without salience,
+moderation categories with a ``severity``. Its methods have v1's short names, so a fake
+that serves both is told which one with the full name
+(``"google.cloud.language.v2.LanguageService/AnalyzeSentiment"``, :data:`V2_SERVICE_NAME`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -28,10 +43,12 @@ from functools import cached_property
 from typing import Any
 
 from google.cloud import language_v1 as lv1
+from google.cloud import language_v2 as lv2
 
 from smartml.testing.server import Method, Service
 
 SERVICE_NAME = "google.cloud.language.v1.LanguageService"
+V2_SERVICE_NAME = "google.cloud.language.v2.LanguageService"
 API = "language.googleapis.com"
 TITLE = "Cloud Natural Language API"
 
@@ -84,6 +101,26 @@ CATEGORIES: dict[str, frozenset[str]] = {
     "/Health": _words("doctor health hospital disease medicine patient"),
 }
 
+#: Google's moderation categories (v1 and v2), each with the words that raise it.
+MODERATION: dict[str, frozenset[str]] = {
+    "Toxic": _words("idiot stupid moron dumb loser pathetic shut kill hate"),
+    "Insult": _words("idiot stupid moron dumb loser pathetic ugly fool"),
+    "Profanity": _words("damn hell crap shit fuck fucking bastard"),
+    "Derogatory": _words("scum trash vermin inferior"),
+    "Sexual": _words("sex sexual nude naked porn"),
+    "Death, Harm & Tragedy": _words("death dead died die dying suicide tragedy funeral"),
+    "Violent": _words("kill killed murder attack beat shoot stab hurt punch"),
+    "Firearms & Weapons": _words("gun guns rifle pistol weapon weapons ammunition knife"),
+    "Public Safety": _words("emergency police fire evacuation accident"),
+    "Health": _words("doctor health hospital disease medicine patient vaccine"),
+    "Religion & Belief": _words("god church religion faith pray prayer mosque temple"),
+    "Illicit Drugs": _words("cocaine heroin drugs meth weed marijuana"),
+    "War & Conflict": _words("war army soldiers invasion bomb troops"),
+    "Politics": _words("election president government parliament vote senator policy"),
+    "Finance": _words("bank stock stocks market money investment finance loan"),
+    "Legal": _words("court lawyer lawsuit judge law legal sued"),
+}
+
 DETERMINERS = _words("the a an this that these those le la les un une der die das el")
 PRONOUNS = _words("i you he she it we they me him her us them my your his its our")
 ADPOSITIONS = _words("in on at of to with from for by about into over under")
@@ -121,6 +158,7 @@ ENTITY_STOP = (
 ORG_SUFFIXES = _words("inc inc. corp corp. ltd llc gmbh company university")
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_TURN = re.compile(r"[,;]?\s+(?=(?:but|however|although|though|whereas|while|yet)\b)|;", re.I)
 _TOKEN = re.compile(r"\w+(?:'\w+)?|n't|[^\w\s]")
 _WORD = re.compile(r"\w+(?:'\w+)?")
 
@@ -153,7 +191,10 @@ class Document:
     @classmethod
     def of(cls, request: Any) -> Document:
         encoding = getattr(request, "encoding_type", lv1.EncodingType.NONE)  # not on all requests
-        return cls(request.document.content, int(encoding), request.document.language)
+        document = request.document
+        v2 = "language_code" in type(document).meta.fields
+        language = document.language_code if v2 else document.language
+        return cls(document.content, int(encoding), language)
 
     def text_span(self, span: Span) -> lv1.TextSpan:
         return lv1.TextSpan(
@@ -234,15 +275,27 @@ class Document:
                 mentions=[lv1.EntityMention(text=self.text_span(s), type_="PROPER") for s in spans],
             )
             if with_sentiment:
+                clauses = {self.clause_of(m) for m in spans}
                 entity.sentiment = self.sentiment_of(
-                    " ".join(
-                        s.text
-                        for s in self.sentences
-                        if any(s.start <= m.start < s.start + len(s.text) for m in spans)
-                    )
+                    " ".join(c.text for c in sorted(clauses, key=lambda c: c.start))
                 )
+                for message, span in zip(entity.mentions, spans, strict=True):
+                    message.sentiment = self.sentiment_of(self.clause_of(span).text)
             entities.append(entity)
         return entities
+
+    def clause_of(self, span: Span) -> Span:
+        """The clause that holds ``span``: its sentence, cut where it turns."""
+        sentence = next(
+            (s for s in self.sentences if s.start <= span.start < s.start + len(s.text)), span
+        )
+        start = 0
+        for turn in [*_TURN.finditer(sentence.text), None]:
+            stop = turn.start() if turn else len(sentence.text)
+            if span.start < sentence.start + stop or turn is None:
+                return Span(sentence.text[start:stop], sentence.start + start)
+            start = turn.end()
+        return sentence  # not reached
 
     def _name_spans(self) -> list[Span]:
         spans: list[Span] = []
@@ -304,12 +357,15 @@ class Document:
         ]
 
     def moderation(self) -> list[lv1.ClassificationCategory]:
-        negative = sum(t in NEGATIVE for t in _TOKEN.findall(self.text.lower()))
-        toxic = min(0.99, 0.05 + 0.3 * negative)
-        return [
-            lv1.ClassificationCategory(name="Toxic", confidence=round(toxic, 2)),
-            lv1.ClassificationCategory(name="Insult", confidence=round(toxic / 2, 2)),
-        ]
+        """Every category Google has, in its order, each with a confidence."""
+        tokens = _TOKEN.findall(self.text.lower())
+        negative = sum(t in NEGATIVE for t in tokens)
+        found = []
+        for name, words in MODERATION.items():
+            hits = sum(t in words for t in tokens) + (negative if name == "Toxic" else 0)
+            confidence = min(0.99, 0.05 + 0.3 * hits)
+            found.append(lv1.ClassificationCategory(name=name, confidence=round(confidence, 2)))
+        return found
 
 
 def _pos(token: str, *, first: bool) -> str:
@@ -421,7 +477,7 @@ def annotate_text(request: Any) -> lv1.AnnotateTextResponse:
 
 
 def services() -> list[Service]:
-    """The v1 LanguageService."""
+    """The v1 LanguageService, and v2 (whose methods answer to their full names only)."""
     table: dict[str, tuple[Any, Any, Callable[[Any], Any]]] = {
         "AnalyzeSentiment": (
             lv1.AnalyzeSentimentRequest,
@@ -443,11 +499,106 @@ def services() -> list[Service]:
         "ModerateText": (lv1.ModerateTextRequest, lv1.ModerateTextResponse, moderate_text),
         "AnnotateText": (lv1.AnnotateTextRequest, lv1.AnnotateTextResponse, annotate_text),
     }
-    return [
+    v1 = [
         Service(
             SERVICE_NAME,
             [Method(name, req, resp, default) for name, (req, resp, default) in table.items()],
             api=API,
             title=TITLE,
+        )
+    ]
+    return [*v1, *v2_services()]
+
+
+# ---- v2: the same answers in v2's shape -----------------------------------------------
+
+
+def _as_v2(response_type: Any, v1_answer: Any, language: str) -> Any:
+    """A v1 answer as v2's ``response_type``: the language in ``language_code``, and what
+    v2 lacks (salience, v1's ``language``) dropped."""
+    data = json.loads(type(v1_answer).to_json(v1_answer))
+    data.pop("language", None)
+    data.update(languageCode=language, languageSupported=True)
+    return response_type.from_json(json.dumps(data), ignore_unknown_fields=True)
+
+
+def _with_severity(categories: Any) -> None:
+    """v2's moderation categories carry a severity: here 80% of the confidence."""
+    for category in categories:
+        category.severity = round(category.confidence * 0.8, 2)
+
+
+def v2_analyze_sentiment(request: Any) -> lv2.AnalyzeSentimentResponse:
+    language = Document.of(request).language
+    response: lv2.AnalyzeSentimentResponse
+    response = _as_v2(lv2.AnalyzeSentimentResponse, analyze_sentiment(request), language)
+    return response
+
+
+def v2_analyze_entities(request: Any) -> lv2.AnalyzeEntitiesResponse:
+    language = Document.of(request).language
+    response: lv2.AnalyzeEntitiesResponse
+    response = _as_v2(lv2.AnalyzeEntitiesResponse, analyze_entities(request), language)
+    for entity in response.entities:
+        for mention in entity.mentions:
+            mention.probability = 1.0
+    return response
+
+
+def v2_classify_text(request: Any) -> lv2.ClassifyTextResponse:
+    doc = Document.of(request)
+    answer = lv1.ClassifyTextResponse(categories=doc.categories())
+    response: lv2.ClassifyTextResponse = _as_v2(lv2.ClassifyTextResponse, answer, doc.language)
+    return response
+
+
+def v2_moderate_text(request: Any) -> lv2.ModerateTextResponse:
+    doc = Document.of(request)
+    answer = lv1.ModerateTextResponse(moderation_categories=doc.moderation())
+    response: lv2.ModerateTextResponse = _as_v2(lv2.ModerateTextResponse, answer, doc.language)
+    _with_severity(response.moderation_categories)
+    return response
+
+
+def v2_annotate_text(request: Any) -> lv2.AnnotateTextResponse:
+    doc, features = Document.of(request), request.features
+    response = lv2.AnnotateTextResponse(language_code=doc.language, language_supported=True)
+    if features.extract_document_sentiment:
+        sentiment = v2_analyze_sentiment(request)
+        response.sentences = sentiment.sentences
+        response.document_sentiment = sentiment.document_sentiment
+    if features.extract_entities:
+        response.entities = v2_analyze_entities(request).entities
+    if features.classify_text:
+        response.categories = v2_classify_text(request).categories
+    if features.moderate_text:
+        response.moderation_categories = v2_moderate_text(request).moderation_categories
+    return response
+
+
+def v2_services() -> list[Service]:
+    """The v2 LanguageService (no syntax, no entity sentiment: v2 has neither)."""
+    table: dict[str, tuple[Any, Any, Callable[[Any], Any]]] = {
+        "AnalyzeSentiment": (
+            lv2.AnalyzeSentimentRequest,
+            lv2.AnalyzeSentimentResponse,
+            v2_analyze_sentiment,
+        ),
+        "AnalyzeEntities": (
+            lv2.AnalyzeEntitiesRequest,
+            lv2.AnalyzeEntitiesResponse,
+            v2_analyze_entities,
+        ),
+        "ClassifyText": (lv2.ClassifyTextRequest, lv2.ClassifyTextResponse, v2_classify_text),
+        "ModerateText": (lv2.ModerateTextRequest, lv2.ModerateTextResponse, v2_moderate_text),
+        "AnnotateText": (lv2.AnnotateTextRequest, lv2.AnnotateTextResponse, v2_annotate_text),
+    }
+    return [
+        Service(
+            V2_SERVICE_NAME,
+            [Method(name, req, resp, default) for name, (req, resp, default) in table.items()],
+            api=API,
+            title=TITLE,
+            short_names=False,
         )
     ]

@@ -100,6 +100,9 @@ class Service:
     methods: Sequence[Method]
     api: str = ""
     title: str = ""
+    #: False for a second version of an API (Natural Language v2): its methods answer to
+    #: their full names only, so the short names keep meaning the first version's.
+    short_names: bool = True
 
 
 class Call(NamedTuple):
@@ -406,6 +409,8 @@ class FakeGoogle:
         matches = [
             full for full in self._methods if full.endswith("/" + name) or full.endswith("." + name)
         ]
+        if len(matches) > 1:
+            matches = [m for m in matches if self._service_of[m].short_names] or matches
         if len(matches) == 1:
             return matches[0]
         if not matches:

@@ -19,6 +19,16 @@ does. An image that doesn't decode gets Google's per-image error (INVALID_ARGUME
 "Bad image data."); a ``gs://`` image, which the fake can't read, is answered as a
 640x480 mid-grey image.
 
+Documents (``BatchAnnotateFiles``, ``AsyncBatchAnnotateFiles``): a PDF's pages are
+counted with pypdfium2, a TIFF's or GIF's frames with Pillow, and each page asked reads
+"SMARTML PAGE n" (normalized vertices, the page number in its ``context``), so a test
+can see which pages came back in which order. BatchAnnotateFiles reads at most 5 pages
+(the first five when none are named), as Google does; more is Google's per-file
+INVALID_ARGUMENT. A ``gs://`` document is read from, and AsyncBatchAnnotateFiles writes
+its JSON answers into, the :class:`~smartml.testing.FakeStorage` given to
+:func:`use_storage`; without one, a ``gs://`` document counts as :data:`URI_PAGES`
+and an asynchronous request ends with an error that says so.
+
 ``fake.respond("BatchAnnotateImages", x)`` takes either a whole
 ``BatchAnnotateImagesResponse`` or one ``AnnotateImageResponse`` (e.g. a recorded real
 one, as JSON), which then answers every image; :func:`each_image` does the latter for
@@ -31,11 +41,15 @@ import io
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.cloud import vision_v1 as vv1
 
 from smartml.testing.server import Handler, Method, Response, Service, to_message
+
+if TYPE_CHECKING:
+    from smartml.testing.server import FakeGoogle
+    from smartml.testing.storage import FakeStorage
 
 SERVICE_NAME = "google.cloud.vision.v1.ImageAnnotator"
 API = "vision.googleapis.com"
@@ -89,6 +103,7 @@ class Picture:
     mean: tuple[float, float, float]
     colours: list[tuple[tuple[int, int, int], float]]  # dominant colours and their share
     foreground: tuple[int, int, int, int] | None  # pixel box that differs from the corner
+    normalized: bool = False  # boxes as normalized vertices (a document page), not pixels
 
     @classmethod
     def of(cls, image: Any) -> Picture:
@@ -144,9 +159,14 @@ class Picture:
         return list(dict.fromkeys([*dominant, *_nearest(self.mean)]))
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> vv1.BoundingPoly:
-        """Pixel vertices of a box given as fractions of the image."""
+        """Pixel vertices of a box given as fractions of the image (normalized vertices
+        for a document's page, as Google gives them)."""
         w, h = self.width, self.height
         corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        if self.normalized:
+            return vv1.BoundingPoly(
+                normalized_vertices=[vv1.NormalizedVertex(x=x, y=y) for x, y in corners]
+            )
         return vv1.BoundingPoly(
             vertices=[vv1.Vertex(x=round(x * w), y=round(y * h)) for x, y in corners]
         )
@@ -225,25 +245,40 @@ def faces(picture: Picture, max_results: int, _: Any) -> dict[str, Any]:
 
 def text(picture: Picture, max_results: int, request: Any) -> dict[str, Any]:
     hints = list(request.image_context.language_hints)
+    return text_answer(picture, (hints or ["en"])[0], FAKE_TEXT, words_too=True)
+
+
+def text_answer(
+    picture: Picture, language_code: str, phrase: str, *, words_too: bool = False
+) -> dict[str, Any]:
+    """``phrase`` read in the middle of the picture, as Google's page / block / paragraph
+    / word / symbol tree (``words_too``: with ``text_annotations``, as for an image)."""
     language = vv1.TextAnnotation.TextProperty(
-        detected_languages=[vv1.TextAnnotation.DetectedLanguage(language_code=(hints or ["en"])[0])]
+        detected_languages=[vv1.TextAnnotation.DetectedLanguage(language_code=language_code)]
     )
     x0, y0, x1, y1 = 0.3, 0.45, 0.7, 0.55
-    step = (x1 - x0) / len(FAKE_TEXT)
-    symbols = [
-        vv1.Symbol(
-            text=char,
-            bounding_box=picture.box(x0 + i * step, y0, x0 + (i + 1) * step, y1),
-            confidence=0.99,
+    step = (x1 - x0) / len(phrase)
+    words: list[vv1.Word] = []
+    start = 0
+    for token in phrase.split(" "):
+        symbols = [
+            vv1.Symbol(
+                text=char,
+                bounding_box=picture.box(x0 + i * step, y0, x0 + (i + 1) * step, y1),
+                confidence=0.99,
+            )
+            for i, char in enumerate(token, start)
+        ]
+        box = picture.box(x0 + start * step, y0, x0 + (start + len(token)) * step, y1)
+        words.append(
+            vv1.Word(property=language, bounding_box=box, symbols=symbols, confidence=0.99)
         )
-        for i, char in enumerate(FAKE_TEXT)
-    ]
-    symbols[-1].property = vv1.TextAnnotation.TextProperty(
+        start += len(token) + 1
+    words[-1].symbols[-1].property = vv1.TextAnnotation.TextProperty(
         detected_break=vv1.TextAnnotation.DetectedBreak(type_="LINE_BREAK")
     )
     box = picture.box(x0, y0, x1, y1)
-    word = vv1.Word(property=language, bounding_box=box, symbols=symbols, confidence=0.99)
-    paragraph = vv1.Paragraph(property=language, bounding_box=box, words=[word], confidence=0.99)
+    paragraph = vv1.Paragraph(property=language, bounding_box=box, words=words, confidence=0.99)
     block = vv1.Block(
         property=language,
         bounding_box=box,
@@ -258,14 +293,18 @@ def text(picture: Picture, max_results: int, request: Any) -> dict[str, Any]:
         blocks=[block],
         confidence=0.99,
     )
-    locale = language.detected_languages[0].language_code
-    return {
-        "text_annotations": [
-            vv1.EntityAnnotation(locale=locale, description=FAKE_TEXT, bounding_poly=box),
-            vv1.EntityAnnotation(description=FAKE_TEXT, bounding_poly=box),
-        ],
-        "full_text_annotation": vv1.TextAnnotation(pages=[page], text=FAKE_TEXT + "\n"),
+    answer: dict[str, Any] = {
+        "full_text_annotation": vv1.TextAnnotation(pages=[page], text=phrase + "\n")
     }
+    if words_too:
+        answer["text_annotations"] = [
+            vv1.EntityAnnotation(locale=language_code, description=phrase, bounding_poly=box),
+            *(
+                vv1.EntityAnnotation(description=word_text, bounding_poly=word.bounding_box)
+                for word_text, word in zip(phrase.split(" "), words, strict=True)
+            ),
+        ]
+    return answer
 
 
 def safe_search(picture: Picture, max_results: int, _: Any) -> dict[str, Any]:
@@ -399,14 +438,227 @@ def apply_item_faults(
     return vv1.BatchAnnotateImagesResponse(responses=items)
 
 
-def services() -> list[Service]:
-    """The v1 ImageAnnotator (BatchAnnotateImages)."""
-    method = Method(
-        "BatchAnnotateImages",
-        vv1.BatchAnnotateImagesRequest,
-        vv1.BatchAnnotateImagesResponse,
-        batch_annotate_images,
-        apply_item_faults=apply_item_faults,
-        adapt_answer=adapt_answer,
+# ---- documents: BatchAnnotateFiles, AsyncBatchAnnotateFiles ------------------------------
+
+
+class BadFile(ValueError):
+    """The request's file can't be read (Google: INVALID_ARGUMENT)."""
+
+
+def document_pages(data: bytes, mime_type: str) -> list[tuple[int, int]]:
+    """The size of each page of a PDF (in points, as Google gives them) or of each frame
+    of a TIFF or GIF (in pixels)."""
+    if mime_type == "application/pdf":
+        import pypdfium2  # type: ignore[import-untyped]
+
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except Exception as exc:
+            raise BadFile(f"Bad PDF data: {exc}") from exc
+        try:
+            points = (pdf.get_page_size(i) for i in range(len(pdf)))
+            return [(round(w), round(h)) for w, h in points]
+        finally:
+            pdf.close()
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            sizes = []
+            for index in range(int(getattr(im, "n_frames", 1))):
+                im.seek(index)
+                sizes.append(im.size)
+            return sizes
+    except Exception as exc:
+        raise BadFile("Bad image data.") from exc
+
+
+#: Pages assumed for a ``gs://`` document the fake can't read: US Letter, in points.
+URI_PAGES = [(612, 792)] * 8
+#: Reads a ``gs://`` URI's bytes, or None when the fake can't.
+Reader = Callable[[str], bytes | None]
+
+
+def _no_reader(uri: str) -> bytes | None:
+    return None
+
+
+def file_pages(request: Any, read: Reader = _no_reader) -> tuple[list[tuple[int, int]], str]:
+    """The page sizes of an ``AnnotateFileRequest``'s file, and its URI ("" inline)."""
+    config = request.input_config
+    uri = config.gcs_source.uri
+    data = config.content or (read(uri) if uri else None)
+    if data:
+        return document_pages(data, config.mime_type), uri
+    if uri:
+        return URI_PAGES, uri
+    raise BadFile("No file content present.")
+
+
+def page_answer(request: Any, number: int, size: tuple[int, int], uri: str) -> Any:
+    """Page ``number`` read as Google reads a document's page: "SMARTML PAGE n" in the
+    middle, boxes as normalized vertices, and the page number in its context."""
+    width, height = size
+    grey = (128.0, 128.0, 128.0)
+    picture = Picture(width, height, grey, [], None, normalized=True)
+    hints = list(request.image_context.language_hints)
+    fields: dict[str, Any] = {}
+    for feature in request.features:
+        if feature.type_.name in ("TEXT_DETECTION", "DOCUMENT_TEXT_DETECTION"):
+            phrase = f"{FAKE_TEXT} PAGE {number}"
+            fields.update(text_answer(picture, (hints or ["en"])[0], phrase))
+    context = vv1.ImageAnnotationContext(uri=uri, page_number=number)
+    return vv1.AnnotateImageResponse(**fields, context=context)
+
+
+def annotate_file(
+    request: Any, read: Reader = _no_reader, *, max_pages: int | None = 5
+) -> vv1.AnnotateFileResponse:
+    """One file's answer: the pages asked (else the first five, as Google does inline;
+    every page with ``max_pages=None``), each as :func:`page_answer`; a file that can't
+    be read, more pages than ``max_pages`` or a page past the end is Google's error."""
+    echoed = vv1.InputConfig(
+        gcs_source=request.input_config.gcs_source, mime_type=request.input_config.mime_type
     )
-    return [Service(SERVICE_NAME, [method], api=API, title=TITLE)]
+    try:
+        sizes, uri = file_pages(request, read)
+    except BadFile as exc:
+        return vv1.AnnotateFileResponse(
+            input_config=echoed, error={"code": INVALID_ARGUMENT, "message": str(exc)}
+        )
+    named = list(request.pages) if max_pages is not None else []  # async: every page
+    asked = named or list(range(1, len(sizes) + 1))[: max_pages or None]
+    error = None
+    if max_pages is not None and len(asked) > max_pages:
+        error = f"At most {max_pages} pages in one call please."
+    elif any(n < 1 or n > len(sizes) for n in asked):
+        error = f"Invalid pages {list(asked)}: the file has {len(sizes)} pages."
+    if error is not None:
+        return vv1.AnnotateFileResponse(
+            input_config=echoed, error={"code": INVALID_ARGUMENT, "message": error}
+        )
+    return vv1.AnnotateFileResponse(
+        input_config=echoed,
+        responses=[page_answer(request, n, sizes[n - 1], uri) for n in asked],
+        total_pages=len(sizes),
+    )
+
+
+def files_handler(read: Reader = _no_reader) -> Handler:
+    """BatchAnnotateFiles, reading ``gs://`` files with ``read``."""
+
+    def handler(request: Any) -> vv1.BatchAnnotateFilesResponse:
+        return vv1.BatchAnnotateFilesResponse(
+            responses=[annotate_file(item, read) for item in request.requests]
+        )
+
+    return handler
+
+
+batch_annotate_files = files_handler()
+
+
+#: ``write(uri, data)``: store an output object (a FakeStorage's ``add``).
+Writer = Callable[[str, bytes], None]
+
+
+def async_files_handler(read: Reader = _no_reader, write: Writer | None = None) -> Handler:
+    """AsyncBatchAnnotateFiles: every page asked (all by default), written as Google
+    writes them, ``batch_size`` pages per JSON file named ``output-A-to-B.json`` under
+    each request's ``gs://`` prefix (``write``). The operation is done on its first poll;
+    without ``write`` (no storage to write to) it ends with an error that says so."""
+
+    def handler(request: Any) -> Any:
+        from smartml.testing.operations import start_operation
+
+        outputs = []
+        for item in request.requests:
+            answer = annotate_file(item, read, max_pages=None)
+            prefix = item.output_config.gcs_destination.uri
+            size = item.output_config.batch_size or 20
+            if write is None:
+                return start_operation(
+                    "vision",
+                    error="the fake has no Cloud Storage to write to: "
+                    "smartml.testing.vision.use_storage(fake_google, fake_storage)",
+                )
+            if answer.error.code:
+                chunks = [answer]
+            else:
+                pages = list(answer.responses)
+                chunks = [
+                    vv1.AnnotateFileResponse(
+                        input_config=answer.input_config,
+                        responses=pages[i : i + size],
+                        total_pages=answer.total_pages,
+                    )
+                    for i in range(0, len(pages), size)
+                ]
+            for chunk in chunks:
+                numbers = [r.context.page_number for r in chunk.responses] or [0]
+                name = f"output-{numbers[0]}-to-{numbers[-1]}.json"
+                write(prefix + name, vv1.AnnotateFileResponse.to_json(chunk).encode())
+            outputs.append(vv1.AsyncAnnotateFileResponse(output_config=item.output_config))
+        response = vv1.AsyncBatchAnnotateFilesResponse(responses=outputs)
+
+        def metadata(fraction: float) -> Any:
+            state = "DONE" if fraction >= 1.0 else "RUNNING"
+            return vv1.OperationMetadata.pb(vv1.OperationMetadata(state=state))
+
+        return start_operation(
+            "vision", vv1.AsyncBatchAnnotateFilesResponse.pb(response), metadata=metadata
+        )
+
+    return handler
+
+
+async_batch_annotate_files = async_files_handler()
+
+
+def use_storage(fake: FakeGoogle, storage: FakeStorage) -> None:
+    """Let ``fake``'s file methods read ``gs://`` documents from ``storage`` and write
+    AsyncBatchAnnotateFiles' answers into it, as Google does with Cloud Storage."""
+
+    def read(uri: str) -> bytes | None:
+        bucket, _, name = uri[len("gs://") :].partition("/")
+        found = [o for o in storage.objects(bucket) if o.name == name]
+        return found[0].data if found else None
+
+    def write(uri: str, data: bytes) -> None:
+        bucket, _, name = uri[len("gs://") :].partition("/")
+        storage.add(bucket, name, data, "application/json")
+
+    fake.on("BatchAnnotateFiles", files_handler(read))
+    fake.on("AsyncBatchAnnotateFiles", async_files_handler(read, write))
+
+
+def services() -> list[Service]:
+    """The v1 ImageAnnotator: BatchAnnotateImages, BatchAnnotateFiles and
+    AsyncBatchAnnotateFiles (whose operations the Operations service polls)."""
+    from google.longrunning import operations_pb2  # type: ignore[import-untyped, unused-ignore]
+
+    from smartml.testing.operations import protobuf_type
+
+    methods = [
+        Method(
+            "BatchAnnotateImages",
+            vv1.BatchAnnotateImagesRequest,
+            vv1.BatchAnnotateImagesResponse,
+            batch_annotate_images,
+            apply_item_faults=apply_item_faults,
+            adapt_answer=adapt_answer,
+        ),
+        Method(
+            "BatchAnnotateFiles",
+            vv1.BatchAnnotateFilesRequest,
+            vv1.BatchAnnotateFilesResponse,
+            batch_annotate_files,
+        ),
+        Method(
+            "AsyncBatchAnnotateFiles",
+            vv1.AsyncBatchAnnotateFilesRequest,
+            protobuf_type(operations_pb2.Operation),
+            async_batch_annotate_files,
+        ),
+    ]
+    return [Service(SERVICE_NAME, methods, api=API, title=TITLE)]

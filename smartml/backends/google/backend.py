@@ -39,6 +39,10 @@ APIS: tuple[tuple[ApiSpec, Callable[[Session], Mapping[type[Task[Any]], Handler]
     (video.API, video.handlers),
 )
 INSTALL_HINT = 'pip install "smartml[google]"'
+#: APIs whose version is a setting: which version serves a feature, or why none does.
+ROUTES: dict[str, Callable[[Feature, Settings], ApiSpec | Availability]] = {
+    language.API.name: language.route,
+}
 
 
 class GoogleBackend(Backend):
@@ -88,12 +92,27 @@ class GoogleBackend(Backend):
         return self._served
 
     def model_name(self, feature: Feature) -> str:
+        routed = self._route(feature)
+        if isinstance(routed, ApiSpec):
+            return routed.name
         return feature.google.api if feature.google is not None else self.name
+
+    def _route(self, feature: Feature) -> ApiSpec | Availability | None:
+        """The API that serves ``feature`` under the settings, or why none does (None:
+        no Google mapping, or an API this backend does not know)."""
+        if feature.google is None:
+            return None
+        route = ROUTES.get(feature.google.api)
+        if route is not None:
+            return route(feature, self.settings)
+        return self._apis.get(feature.google.api)
 
     def availability(self, feature: Feature | None = None) -> Availability:
         """Packages installed and credentials present, checked without the network
         (credentials are resolved on the first call, and a failure then is reported)."""
-        api = self._apis.get(feature.google.api) if feature and feature.google else None
+        api = self._route(feature) if feature is not None else None
+        if isinstance(api, Availability):
+            return api
         needed = {"google.api_core": "google-api-core", "grpc": "grpcio"}
         if api is not None:
             needed[api.module] = api.distribution

@@ -1,27 +1,34 @@
-"""Natural Language (``google.cloud.language_v1``): requests and results.
+"""Natural Language (``google.cloud.language_v1``, or ``language_v2`` when the
+``google_language_version`` setting says so): requests and results.
 
 Requests are plain dicts (the client turns them into messages), so nothing here imports
 the client library; responses are read attribute by attribute into smartml models.
 Offsets are asked for in UTF32, i.e. Python ``str`` indices.
+
+v2 differs from v1 in what it has and in a few names: the document's language is
+``language_code`` (and so is the response's); entities carry no salience (0.0 here, in
+Google's order); classification always uses the v2 categories. v2 has no syntax analysis
+and no entity sentiment: :func:`route` refuses them before any call.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from smartml.backends.base import Handler
+from smartml import catalogue
+from smartml.backends.base import Availability, Handler
 from smartml.backends.google.clients import ApiSpec, Caller, Session
 from smartml.backends.google.limits import check_language_document
 from smartml.backends.tasks import (
     ClassifyTask,
-    DetectLanguageTask,
     EntitiesTask,
+    EntitySentimentTask,
+    ModerateTask,
     SentimentTask,
     SyntaxTask,
     Task,
 )
-from smartml.errors import InvalidInputError
+from smartml.catalogue import Feature
 from smartml.results.language import (
     Category,
     ClassifyResult,
@@ -29,47 +36,75 @@ from smartml.results.language import (
     Entity,
     EntityMention,
     EntityType,
-    LanguageResult,
     MentionType,
+    ModerationResult,
     Sentence,
+    Sentiment,
     SentimentResult,
     SyntaxResult,
     SyntaxSentence,
     Token,
 )
+from smartml.settings import Settings
 
 API = ApiSpec(
     "language_v1", "google.cloud.language_v1", "LanguageServiceAsyncClient", "google-cloud-language"
 )
+API_V2 = ApiSpec(
+    "language_v2", "google.cloud.language_v2", "LanguageServiceAsyncClient", "google-cloud-language"
+)
 CLASSIFY_MODEL = f"{API.name}/content-categories-v2"
-#: Characters sent for language detection: one billing unit of Natural Language.
-DETECT_CHARS = 1000
-_UNSUPPORTED = re.compile(r"language (\S+) is not supported")
+#: The features Natural Language v2 does not have.
+V1_ONLY = frozenset({catalogue.LANGUAGE_SYNTAX, catalogue.LANGUAGE_ENTITY_SENTIMENT})
+
+
+def version(settings: Settings) -> ApiSpec:
+    """The Natural Language API the settings choose."""
+    return API_V2 if settings.google_language_version == "v2" else API
+
+
+def route(feature: Feature, settings: Settings) -> ApiSpec | Availability:
+    """The API version that serves ``feature`` under ``settings``, or why none does."""
+    api = version(settings)
+    if api is API_V2 and feature in V1_ONLY:
+        return Availability(
+            False,
+            f"Natural Language v2 has no {feature.name} (google_language_version is v2)",
+            'set google_language_version="v1" (SMARTML_GOOGLE_LANGUAGE_VERSION=v1), '
+            'or use backend="local"',
+        )
+    return api
 
 
 def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The language tasks this API serves, each bound to ``call``."""
-    call = google.call
-    api = LanguageApi(call)
+    api = LanguageApi(google.call, version(google.settings))
     return {
         SentimentTask: api.sentiment,
         EntitiesTask: api.entities,
+        EntitySentimentTask: api.entity_sentiment,
         SyntaxTask: api.syntax,
         ClassifyTask: api.classify,
-        DetectLanguageTask: api.detect,
+        ModerateTask: api.moderate,
     }
 
 
 class LanguageApi:
     """One method per task: build the request, call, parse."""
 
-    def __init__(self, call: Caller) -> None:
+    def __init__(self, call: Caller, api: ApiSpec = API) -> None:
         self._call = call
+        self._api = api
+
+    @property
+    def v2(self) -> bool:
+        return self._api is API_V2
 
     async def _analyze(self, method: str, text: str, language: str | None, **fields: Any) -> Any:
         check_language_document(text)
-        document = {"content": text, "type_": "PLAIN_TEXT", "language": language or ""}
-        return await self._call(API, method, {"document": document, **fields})
+        key = "language_code" if self.v2 else "language"
+        document = {"content": text, "type_": "PLAIN_TEXT", key: language or ""}
+        return await self._call(self._api, method, {"document": document, **fields})
 
     async def sentiment(self, task: SentimentTask) -> SentimentResult:
         r = await self._analyze(
@@ -87,32 +122,26 @@ class LanguageApi:
                 )
                 for s in r.sentences
             ],
-            language=r.language,
-            model=API.name,
+            language=_detected(r),
+            model=self._api.name,
             raw=r,
         )
 
     async def entities(self, task: EntitiesTask) -> EntitiesResult:
         r = await self._analyze("analyze_entities", task.text, task.language, encoding_type="UTF32")
-        entities = [
-            Entity(
-                name=e.name,
-                type=_enum(EntityType, e.type_, EntityType.UNKNOWN),
-                salience=_unit(e.salience),
-                mentions=[
-                    EntityMention(
-                        text=m.text.content,
-                        begin_offset=max(0, m.text.begin_offset),
-                        type=_enum(MentionType, m.type_, MentionType.TYPE_UNKNOWN),
-                    )
-                    for m in e.mentions
-                ],
-                metadata=dict(e.metadata),
-            )
-            for e in r.entities
-        ]
-        entities.sort(key=lambda e: -e.salience)
-        return EntitiesResult(entities=entities, language=r.language, model=API.name, raw=r)
+        return self._entities(r, with_sentiment=False)
+
+    async def entity_sentiment(self, task: EntitySentimentTask) -> EntitiesResult:
+        """Entities with the sentiment about each, and about each mention (v1 only)."""
+        r = await self._analyze(
+            "analyze_entity_sentiment", task.text, task.language, encoding_type="UTF32"
+        )
+        return self._entities(r, with_sentiment=True)
+
+    def _entities(self, r: Any, *, with_sentiment: bool) -> EntitiesResult:
+        entities = [_entity(e, with_sentiment=with_sentiment) for e in r.entities]
+        entities.sort(key=lambda e: -e.salience)  # stable: v2's (no salience) keep their order
+        return EntitiesResult(entities=entities, language=_detected(r), model=self._api.name, raw=r)
 
     async def syntax(self, task: SyntaxTask) -> SyntaxResult:
         r = await self._analyze("analyze_syntax", task.text, task.language, encoding_type="UTF32")
@@ -132,44 +161,64 @@ class LanguageApi:
             for s in r.sentences
         ]
         return SyntaxResult(
-            tokens=tokens, sentences=sentences, language=r.language, model=API.name, raw=r
+            tokens=tokens, sentences=sentences, language=r.language, model=self._api.name, raw=r
         )
 
     async def classify(self, task: ClassifyTask) -> ClassifyResult:
-        r = await self._analyze(
-            "classify_text",
-            task.text,
-            task.language,
-            classification_model_options={"v2_model": {"content_categories_version": "V2"}},
-        )
-        categories = sorted(
-            (Category(name=c.name, confidence=_unit(c.confidence)) for c in r.categories),
-            key=lambda c: -c.confidence,
-        )
+        v2_categories = {"v2_model": {"content_categories_version": "V2"}}  # v2: the only ones
+        options = {} if self.v2 else {"classification_model_options": v2_categories}
+        r = await self._analyze("classify_text", task.text, task.language, **options)
         return ClassifyResult(
-            categories=categories[: task.max_results],
-            language=task.language or "",
-            model=CLASSIFY_MODEL,
+            categories=_ranked(r.categories)[: task.max_results],
+            language=task.language or _detected(r),
+            model=self._api.name if self.v2 else CLASSIFY_MODEL,
             raw=r,
         )
 
-    async def detect(self, task: DetectLanguageTask) -> LanguageResult:
-        """The document's language, from the cheapest call that reports it.
+    async def moderate(self, task: ModerateTask) -> ModerationResult:
+        r = await self._analyze("moderate_text", task.text, None)
+        return ModerationResult(
+            categories=_ranked(r.moderation_categories),
+            language=_detected(r),
+            model=self._api.name,
+            raw=r,
+        )
 
-        Natural Language has no detection RPC, but every analysis reports the language
-        it detected. This sends AnalyzeSentiment on the first 1000 characters (one
-        billing unit) and keeps only ``language``; Google gives no confidence, so
-        ``confidence`` is None. A language Google detects but can't analyze comes back
-        as INVALID_ARGUMENT naming it, and is returned too.
-        """
-        try:
-            r = await self._analyze("analyze_sentiment", task.text[:DETECT_CHARS], None)
-        except InvalidInputError as exc:
-            found = _UNSUPPORTED.search(exc.message)
-            if found is None:
-                raise
-            return LanguageResult(language=found.group(1), model=API.name)
-        return LanguageResult(language=r.language, confidence=None, model=API.name, raw=r)
+
+def _entity(e: Any, *, with_sentiment: bool) -> Entity:
+    """An entity of either version; its (and its mentions') sentiment if asked."""
+    return Entity(
+        name=e.name,
+        type=_enum(EntityType, e.type_, EntityType.UNKNOWN),
+        salience=_unit(getattr(e, "salience", 0.0)),  # v2 has none
+        mentions=[
+            EntityMention(
+                text=m.text.content,
+                begin_offset=max(0, m.text.begin_offset),
+                type=_enum(MentionType, m.type_, MentionType.TYPE_UNKNOWN),
+                sentiment=_sentiment(m.sentiment) if with_sentiment else None,
+            )
+            for m in e.mentions
+        ],
+        metadata=dict(e.metadata),
+        sentiment=_sentiment(e.sentiment) if with_sentiment else None,
+    )
+
+
+def _ranked(categories: Any) -> list[Category]:
+    """Google's categories, most confident first."""
+    found = (Category(name=c.name, confidence=_unit(c.confidence)) for c in categories)
+    return sorted(found, key=lambda c: -c.confidence)
+
+
+def _detected(response: Any) -> str:
+    """The language Google reports (v2's ``language_code``, v1's ``language``); "" where
+    the response has none (v1's classification and moderation)."""
+    return str(getattr(response, "language_code", "") or getattr(response, "language", ""))
+
+
+def _sentiment(value: Any) -> Sentiment:
+    return Sentiment(score=_score(value.score), magnitude=_nonnegative(value.magnitude))
 
 
 def _name(value: Any) -> str:

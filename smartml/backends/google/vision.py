@@ -1,4 +1,5 @@
-"""Cloud Vision (``google.cloud.vision_v1``): every vision task through BatchAnnotateImages.
+"""Cloud Vision (``google.cloud.vision_v1``): images through BatchAnnotateImages, documents
+through BatchAnnotateFiles and AsyncBatchAnnotateFiles.
 
 A single-feature task (labels, objects, faces, text, safe search) is a batch of one image
 with one feature. ``AnnotateImagesTask`` asks all its features in one request per image,
@@ -11,11 +12,32 @@ Requests are plain dicts and responses are read attribute by attribute, so nothi
 imports the client library. Google gives some coordinates in pixels (faces, text,
 landmarks, logos, crop hints) and some normalized (objects); both become boxes
 normalized to [0, 1] through :class:`Frame`.
+
+Documents (``DocumentTextTask``: a PDF, or a TIFF or GIF of several pages) are read
+page by page, one ``Page`` per page in the order asked:
+
+- a document in memory goes inline by ``BatchAnnotateFiles``, which reads at most
+  :data:`PAGES_PER_REQUEST` pages of one file per request: a longer document is several
+  requests, sent concurrently (Google's ``AsyncBatchAnnotateFiles`` reads only from
+  Cloud Storage);
+- a ``gs://`` document with ``pages`` chosen goes by ``BatchAnnotateFiles`` too (Google
+  reads it from Cloud Storage), 5 pages a request; every page of a ``gs://`` document
+  (their number unknown here) by ``AsyncBatchAnnotateFiles``: Google writes
+  its answers as JSON under a ``gs://`` output prefix (the ``output_uri`` option, else
+  ``<document>.smartml-ocr/<random>/`` beside the document, which the caller must be
+  allowed to write), the operation is polled as for video, and the JSON files are read
+  back with ``google-cloud-storage``.
+
+``progress`` (an option, where the task carries it) gets the percentage done: pages
+answered for inline requests, the operation's state for an asynchronous one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,18 +45,19 @@ from typing import Any, TypeVar
 from smartml import catalogue
 from smartml.backends.base import Handler
 from smartml.backends.google import limits
-from smartml.backends.google.clients import ApiSpec, Caller, Session
+from smartml.backends.google.clients import ApiSpec, Caller, Session, operation_wait
 from smartml.backends.google.retry import BACKEND, to_smartml_error
-from smartml.backends.tasks import IMAGE_TASKS, AnnotateImagesTask, Task
+from smartml.backends.tasks import IMAGE_TASKS, AnnotateImagesTask, DocumentTextTask, Task
 from smartml.catalogue import Feature
 from smartml.errors import (
     BackendError,
+    BackendTimeoutError,
     BackendUnavailableError,
     InvalidInputError,
     ItemError,
     SmartMLError,
 )
-from smartml.inputs import Image
+from smartml.inputs import Document, Image
 from smartml.results.common import Box, Likelihood, Point, Result
 from smartml.results.vision import (
     Block,
@@ -66,6 +89,17 @@ API = ApiSpec(
 METHOD = "batch_annotate_images"
 #: BatchAnnotateImages requests in flight at once for one ``AnnotateImagesTask``.
 CONCURRENCY = 8
+#: Pages of one file Google reads in one BatchAnnotateFiles request.
+PAGES_PER_REQUEST = 5
+#: Page answers Google writes into each JSON file of an AsyncBatchAnnotateFiles output.
+OUTPUT_BATCH_SIZE = 20
+#: Seconds to wait for an AsyncBatchAnnotateFiles operation when no ``timeout`` is given.
+DEFAULT_OPERATION_TIMEOUT = 900.0
+#: Pauses between polls of an operation: the first, growing ×1.5 up to the last.
+POLL_INITIAL = 1.0
+POLL_MAXIMUM = 30.0
+#: The percentage reported for each state of Vision's ``OperationMetadata``.
+STATE_PERCENT = {"CREATED": 0.0, "RUNNING": 50.0, "DONE": 100.0}
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Result)
@@ -74,7 +108,12 @@ R = TypeVar("R", bound=Result)
 def handlers(google: Session) -> dict[type[Task[Any]], Handler]:
     """The vision tasks this API serves, each bound to ``call``."""
     api = VisionApi(google.call)
-    return {**dict.fromkeys(IMAGE_TASKS, api.single), AnnotateImagesTask: api.annotate}
+    files = FilesApi(google, operation_wait(google.settings, DEFAULT_OPERATION_TIMEOUT))
+    return {
+        **dict.fromkeys(IMAGE_TASKS, api.single),
+        AnnotateImagesTask: api.annotate,
+        DocumentTextTask: files.text,
+    }
 
 
 # ---- reading Google's coordinates -------------------------------------------------------
@@ -516,6 +555,262 @@ def _pairs(chunk: list[T], outcome: list[Any] | BaseException) -> Iterator[tuple
 
 def _failed(exc: BaseException, index: int, image: Image) -> ImageAnnotation:
     return ImageAnnotation(error=ItemError.from_exception(exc, index=index, source=image.source))
+
+
+# ---- documents: BatchAnnotateFiles and AsyncBatchAnnotateFiles --------------------------
+
+Progress = Callable[[float], object]
+
+
+def file_request(
+    document: Document, feature: Feature, languages: Sequence[str], pages: Sequence[int]
+) -> dict[str, Any]:
+    """One ``AnnotateFileRequest``: the file inline or by ``gs://`` URI, and its pages."""
+    source: dict[str, Any] = (
+        {"content": document.data}
+        if document.data is not None
+        else {"gcs_source": {"uri": document.uri}}
+    )
+    request: dict[str, Any] = {
+        "input_config": {**source, "mime_type": document.mime_type},
+        "features": [{"type_": google_type(feature)}],
+    }
+    if pages:
+        request["pages"] = list(pages)
+    if languages:
+        request["image_context"] = {"language_hints": list(languages)}
+    return request
+
+
+def parse_document(responses: Sequence[tuple[int, Any]], document: Document) -> TextResult:
+    """Each page's ``AnnotateImageResponse`` (with its page number), in order, as one
+    result: one ``Page`` per page, the pages' text separated by a form feed (``\f``).
+    A page Google could not read fails the call, naming the page."""
+    pages: list[Page] = []
+    texts: list[str] = []
+    for number, response in responses:
+        if response.error.code:
+            raise item_error(response.error, what=f"{API.name} ({document.source}, page {number})")
+        full = response.full_text_annotation
+        width = max((p.width for p in full.pages), default=0)
+        height = max((p.height for p in full.pages), default=0)
+        frame = Frame(max(width, 1), max(height, 1))
+        parsed = [_page(page, frame) for page in full.pages]
+        read = parsed or [Page(width=width, height=height)]  # one response: one page
+        pages.extend(page.model_copy(update={"number": number}) for page in read)
+        texts.append(full.text.rstrip())
+    return TextResult(text="\f".join(texts), pages=pages)
+
+
+class FilesApi:
+    """``DocumentTextTask`` (see the module's docstring for which RPC reads what)."""
+
+    def __init__(self, google: Session, wait: float = DEFAULT_OPERATION_TIMEOUT) -> None:
+        self._google = google
+        self._call = google.call
+        self._default_wait = wait
+
+    async def text(self, task: DocumentTextTask) -> TextResult:
+        document = task.file
+        (feature,) = task.asks()
+        options: dict[str, Any] = dict(getattr(task, "options", None) or {})
+        progress: Progress | None = options.get("progress")
+        if document.data is not None:
+            limits.check_size(
+                f"document {document.source}",
+                len(document.data),
+                limits.VISION_IMAGE_BYTES,
+                hint="upload it to Cloud Storage and pass its gs:// URI",
+            )
+            pages = task.pages or document.select(None)
+            responses = await self._inline(task, feature, pages, progress)
+        elif task.pages:
+            responses = await self._inline(task, feature, task.pages, progress)
+        else:
+            responses = await self._async(task, feature, options, progress)
+        result = parse_document(responses, document)
+        result.raw = [response for _, response in responses]
+        return result
+
+    # ---- inline: BatchAnnotateFiles, ≤5 pages a request -----------------------------------
+    async def _inline(
+        self,
+        task: DocumentTextTask,
+        feature: Feature,
+        pages: Sequence[int],
+        progress: Progress | None,
+    ) -> list[tuple[int, Any]]:
+        groups = [
+            list(pages[i : i + PAGES_PER_REQUEST]) for i in range(0, len(pages), PAGES_PER_REQUEST)
+        ]
+        slots = asyncio.Semaphore(CONCURRENCY)
+        done = 0
+
+        async def send(group: list[int]) -> list[tuple[int, Any]]:
+            nonlocal done
+            request = file_request(task.file, feature, task.languages, group)
+            async with slots:
+                batch = await self._call(API, "batch_annotate_files", {"requests": [request]})
+            answered = self._file_pages(batch.responses, group, task.file)
+            done += len(group)
+            if progress is not None:
+                await _report(progress, 100.0 * done / len(pages))
+            return answered
+
+        if progress is not None:
+            await _report(progress, 0.0)
+        answers = await asyncio.gather(*(send(group) for group in groups))
+        return [item for answer in answers for item in answer]
+
+    @staticmethod
+    def _file_pages(files: Sequence[Any], group: list[int], document: Document) -> list[Any]:
+        """The page answers of a BatchAnnotateFiles response for ``group``, in its order."""
+        if len(files) != 1:
+            raise BackendError(
+                BACKEND, f"{API.name}: {len(files)} file responses for 1 file", retryable=True
+            )
+        (file,) = files
+        if file.error.code:
+            raise item_error(file.error, what=f"{API.name} ({document.source})")
+        return _in_order(file.responses, group, document)
+
+    # ---- AsyncBatchAnnotateFiles through Cloud Storage --------------------------------------
+    async def _async(
+        self,
+        task: DocumentTextTask,
+        feature: Feature,
+        options: dict[str, Any],
+        progress: Progress | None,
+    ) -> list[tuple[int, Any]]:
+        document = task.file
+        assert document.uri is not None
+        prefix = output_prefix(document.uri, options.get("output_uri"))
+        request = {
+            "requests": [
+                {
+                    **file_request(document, feature, task.languages, ()),
+                    "output_config": {
+                        "gcs_destination": {"uri": prefix},
+                        "batch_size": OUTPUT_BATCH_SIZE,
+                    },
+                }
+            ]
+        }
+        started = await self._call(API, "async_batch_annotate_files", request)
+        name = started.operation.name
+        timeout = float(options.get("timeout") or self._default_wait)
+        await self._wait(name, started.operation, timeout, progress)
+        settings = self._google.settings
+        outputs = await asyncio.to_thread(read_outputs, prefix, settings)
+        found: dict[int, Any] = {}
+        for payload in outputs:
+            from google.cloud import vision_v1 as vv1
+
+            file = vv1.AnnotateFileResponse.from_json(payload, ignore_unknown_fields=True)
+            if file.error.code:
+                raise item_error(file.error, what=f"{API.name} ({document.source})")
+            for response in file.responses:
+                found[response.context.page_number] = response
+        if not found:
+            raise BackendError(
+                BACKEND,
+                f"{API.name}: the operation {name} finished, but {prefix} holds no answer "
+                f"for {document.uri}",
+                retryable=False,
+            )
+        return sorted(found.items())
+
+    async def _wait(
+        self, name: str, operation: Any, timeout: float, progress: Progress | None
+    ) -> None:
+        """Poll the operation until done (its progress from its state), within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        pause = POLL_INITIAL
+        reported = -1.0
+        while True:
+            percent = _state_percent(operation)
+            if progress is not None and percent is not None and percent > reported:
+                reported = percent
+                await _report(progress, percent)
+            if operation.done:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BackendTimeoutError(
+                    BACKEND,
+                    f"{API.name}.async_batch_annotate_files: the operation {name} did not "
+                    f"finish within {timeout:g} s; it keeps running at Google",
+                )
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 1.5, POLL_MAXIMUM)
+            operation = await self._call(API, "get_operation", {"name": name})
+        if operation.HasField("error") and operation.error.code:
+            raise item_error(operation.error, what=f"{API.name} operation {name}")
+        if progress is not None and reported < 100.0:
+            await _report(progress, 100.0)
+
+
+def _in_order(responses: Sequence[Any], pages: Sequence[int], document: Document) -> list[Any]:
+    """``(page, response)`` for each page asked, matched by the response's page number
+    (by position where Google gave none)."""
+    numbered = {r.context.page_number: r for r in responses if r.context.page_number}
+    if len(numbered) < len(responses):
+        numbered = dict(zip(pages, responses, strict=False))
+    missing = [n for n in pages if n not in numbered]
+    if missing:
+        raise BackendError(
+            BACKEND,
+            f"{API.name}: no answer for page {', '.join(map(str, missing))} of {document.source}",
+            retryable=True,
+        )
+    return [(n, numbered[n]) for n in pages]
+
+
+def _state_percent(operation: Any) -> float | None:
+    """The percentage for the state in an operation's ``OperationMetadata``."""
+    if operation.done:
+        return 100.0
+    metadata = operation.metadata
+    if not operation.HasField("metadata") or not metadata.type_url.endswith("OperationMetadata"):
+        return None
+    from google.cloud import vision_v1 as vv1
+
+    state = vv1.OperationMetadata.deserialize(metadata.value).state
+    return STATE_PERCENT.get(_name(state))
+
+
+async def _report(progress: Progress, percent: float) -> None:
+    outcome = progress(percent)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def output_prefix(document_uri: str, given: str | None) -> str:
+    """Where Google writes an asynchronous answer: ``given`` (a ``gs://`` prefix), else a
+    new folder beside the document. Always ends with ``/``."""
+    if given:
+        if not given.startswith("gs://") or len(given) <= len("gs://"):
+            raise InvalidInputError(f"output_uri must be a gs:// prefix, got {given!r}")
+        return given if given.endswith("/") else f"{given}/"
+    return f"{document_uri}.smartml-ocr/{uuid.uuid4().hex[:12]}/"
+
+
+def read_outputs(prefix: str, settings: Any) -> list[bytes]:
+    """The bytes of every object under ``prefix`` (Google's output JSON files), by name."""
+    from smartml.backends.google import storage
+
+    bucket, name = storage.parse_uri(prefix)
+    with storage._Storage(settings) as gcs:
+        objects = sorted(gcs.list(bucket, name, None), key=lambda o: o.uri)
+        payloads = []
+        for found in objects:
+            _, object_name = storage.parse_uri(found.uri)
+            blob = gcs.client.bucket(bucket).blob(object_name)
+            try:
+                payloads.append(blob.download_as_bytes(timeout=gcs.timeout, retry=gcs.retry))
+            except Exception as exc:
+                raise gcs.error(exc, f"reading {found.uri}") from exc
+    return payloads
 
 
 # ---- small conversions --------------------------------------------------------------

@@ -105,7 +105,11 @@ class LocalBackend(Backend):
             return next((r for r in reports if r.usable), reports[0])
         task_types = self._engines_of(feature)
         if not task_types:
-            return Availability(False, f"the local backend does not serve {feature.name}")
+            why = feature.refusal(self.name)
+            return Availability(
+                False,
+                f"the local backend does not serve {feature.name}" + (f": {why}" if why else ""),
+            )
         found = (self._check(t) for t in task_types)
         return next((r for r in found if not r.usable), Availability.ok())
 

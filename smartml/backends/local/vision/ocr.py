@@ -12,6 +12,11 @@ both ways, and a page the recognizer is unsure of (mean confidence under :data:`
 is read again turned 180°; the most confident reading wins. Boxes always refer to the
 image as given.
 
+Documents (``DocumentTextTask``: a PDF, or a TIFF or GIF of several pages): each page
+asked is rendered (PDF pages with pypdfium2 at :data:`DPI`) and read like an image, one
+at a time, so a long document never sits in memory whole; one ``Page`` per page, in the
+order asked, their text separated by a form feed (``\f``) as Google's is.
+
 Languages: the recognizer reads Chinese, Japanese, English and Latin-script European
 languages (see :data:`READS`). A ``languages`` hint naming none of them is refused, so a
 fallback chain moves on to Google.
@@ -20,7 +25,7 @@ fallback chain moves on to Google.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +44,9 @@ from smartml.backends.local.vision.ocr_layout import (
     order_quad,
     spells,
 )
-from smartml.backends.tasks import TextTask
+from smartml.backends.tasks import DocumentTextTask, TextTask
 from smartml.results import TextResult
+from smartml.results.vision import Page
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,6 +59,8 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+#: The resolution PDF pages are rendered at for OCR (12 pt text is then 25 px tall).
+DPI = 150.0
 #: Mean line confidence from which a reading is trusted without trying other turns.
 SURE = 0.9
 #: Languages (BCP-47 tags, lower case) the bundled PP-OCRv6 recognizer reads.
@@ -194,10 +202,16 @@ class RapidOcrText(Engine[TextTask, Any, "Array", Reading, TextResult]):
 
     def postprocess(self, task: TextTask, outputs: Reading) -> TextResult:
         width, height = task.image.pil().size
-        to_image = unturn(outputs.turns, width, height)
-        languages = self.languages(outputs.lines, task.languages)
-        page, text = build_page(outputs.lines, width, height, to_image, languages)
+        page, text = self.page(outputs, width, height, task.languages)
         return TextResult(text=text, pages=[page])
+
+    def page(
+        self, reading: Reading, width: int, height: int, hint: tuple[str, ...]
+    ) -> tuple[Page, str]:
+        """The page tree of a reading of a ``width`` × ``height`` image, and its text."""
+        to_image = unturn(reading.turns, width, height)
+        languages = self.languages(reading.lines, hint)
+        return build_page(reading.lines, width, height, to_image, languages)
 
     def languages(self, lines: tuple[TextLine, ...], hint: tuple[str, ...]) -> list[str]:
         """The page's language when py3langid is confident, else the caller's hint."""
@@ -217,4 +231,68 @@ def _taller(line: TextLine) -> bool:
     return tall > 1.5 * wide
 
 
-ENGINES = (TaskEngines(TextTask, RapidOcrText),)
+@dataclass(frozen=True)
+class PageReading:
+    """One page of a document as read: its number, its size in pixels, its lines."""
+
+    number: int
+    width: int
+    height: int
+    reading: Reading
+
+
+class RapidOcrDocument(
+    Engine[DocumentTextTask, Any, "Iterator[tuple[int, Array]]", list[PageReading], TextResult]
+):
+    """``vision.text`` of a document: each page rendered, then read as
+    :class:`RapidOcrText` reads an image (the same model, loaded once)."""
+
+    requires = RapidOcrText.requires
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.pages = RapidOcrText(ctx)
+
+    @property
+    def key(self) -> str:
+        return self.pages.key
+
+    def load(self) -> Loaded[Any]:
+        return self.pages.load()
+
+    def preprocess(self, task: DocumentTextTask) -> Iterator[tuple[int, Array]]:
+        require_readable(
+            task,
+            "languages",
+            READS,
+            engine="OCR",
+            does="reads Chinese, Japanese and Latin-script languages",
+        )
+        import numpy as np
+
+        numbers = task.pages or task.file.select(None)
+        images = task.file.images(numbers, dpi=DPI)  # rendered one at a time, as read
+        return (
+            (n, np.ascontiguousarray(np.asarray(im)[:, :, ::-1]))  # RGB → BGR
+            for n, im in zip(numbers, images, strict=True)
+        )
+
+    def forward(self, model: Any, inputs: Iterator[tuple[int, Array]]) -> list[PageReading]:
+        return [
+            PageReading(n, image.shape[1], image.shape[0], self.pages.forward(model, image))
+            for n, image in inputs
+        ]
+
+    def postprocess(self, task: DocumentTextTask, outputs: list[PageReading]) -> TextResult:
+        pages, texts = [], []
+        for read in outputs:
+            page, text = self.pages.page(read.reading, read.width, read.height, task.languages)
+            pages.append(page.model_copy(update={"number": read.number}))
+            texts.append(text.rstrip())
+        return TextResult(text="\f".join(texts), pages=pages)
+
+
+ENGINES = (
+    TaskEngines(TextTask, RapidOcrText),
+    TaskEngines(DocumentTextTask, RapidOcrDocument),
+)
