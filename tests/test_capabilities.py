@@ -330,7 +330,11 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
             lambda percent: _PROGRESS.append(percent),
             lambda fake, r, v: bool(_PROGRESS) and _PROGRESS[-1] == 100.0,
         )
-        for f in catalogue.of_media(catalogue.Kind.VIDEO)
+        for f in (
+            *catalogue.of_media(catalogue.Kind.VIDEO),
+            catalogue.VISION_TEXT,
+            catalogue.VISION_DOCUMENT_TEXT,
+        )
     },
     **{
         (f, "timeout"): (300.0, lambda fake, r, v: r.duration is not None)

@@ -197,7 +197,11 @@ def test_long_documents_go_five_pages_a_request_concurrently(
     fake_google: FakeGoogle, google: SmartML
 ) -> None:
     fake_google.delay("BatchAnnotateFiles", 0.3)
-    result = google.vision.text(pdf_of(blank(12)), document=True, languages=["de"])
+    seen: list[float] = []
+    result = google.vision.text(
+        pdf_of(blank(12)), document=True, languages=["de"], progress=seen.append
+    )
+    assert seen[0] == 0.0 and seen[-1] == 100.0 and seen == sorted(seen) and len(seen) == 4
     requests = fake_google.requests("BatchAnnotateFiles")
     assert sorted(list(r.requests[0].pages) for r in requests) == [
         [1, 2, 3, 4, 5],
@@ -325,7 +329,9 @@ def two_pages() -> tuple[bytes, list[str]]:
 @pytest.mark.slow
 def test_local_reads_both_pages_of_a_pdf(local: SmartML, two_pages: tuple[bytes, list]) -> None:
     data, expected = two_pages
-    result = local.vision.text(data)
+    seen: list[float] = []
+    result = local.vision.text(data, progress=seen.append)
+    assert seen == [50.0, 100.0]
     assert len(result.pages) == 2 and result.backend == "local"
     texts = result.page_texts
     assert [page.number for page in result.pages] == [1, 2]

@@ -165,6 +165,7 @@ class TextTask(Task[TextResult]):
     image: Image
     document: bool = False
     languages: tuple[str, ...] = ()
+    progress: Callable[[float], object] | None = None  # called with 100 by the namespace
 
     @classmethod
     def carries(cls) -> tuple[Feature, ...]:
@@ -184,6 +185,7 @@ class DocumentTextTask(Task[TextResult]):
     document: bool = False
     languages: tuple[str, ...] = ()
     pages: tuple[int, ...] = ()
+    progress: Callable[[float], object] | None = None
 
     @classmethod
     def carries(cls) -> tuple[Feature, ...]:

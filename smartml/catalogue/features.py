@@ -312,12 +312,19 @@ VISION_FACES = _image(
     result=FacesResult,
     call="client.vision.faces(image)",
 )
+#: Progress of ``vision.text``: page by page for a document, 100 when an image is read.
+_PAGES_PROGRESS = Option(
+    "progress",
+    Callback(),
+    None,
+    "Called with the percentage of a document's pages read (100 when an image is read)",
+)
 VISION_TEXT = _image(
     "text",
     "TEXT_DETECTION",
     "Text in a photo (OCR) as a page/block/paragraph/word tree",
-    Local("RapidOCR 3.10 (PP-OCR, ONNX)", "text", ("languages",)),
-    options=(_LANGUAGE_HINTS,),
+    Local("RapidOCR 3.10 (PP-OCR, ONNX)", "text", ("languages", "progress")),
+    options=(_LANGUAGE_HINTS, _PAGES_PROGRESS),
     result=TextResult,
     call="client.vision.text(image)",
     aliases=("ocr",),
@@ -326,9 +333,9 @@ VISION_DOCUMENT_TEXT = _image(
     "document_text",
     "DOCUMENT_TEXT_DETECTION",
     "Dense text (a scanned page) with its layout",
-    Local("RapidOCR 3.10 (PP-OCR, ONNX) + layout", "text", ("languages",)),
+    Local("RapidOCR 3.10 (PP-OCR, ONNX) + layout", "text", ("languages", "progress")),
     field_name="text",
-    options=(_LANGUAGE_HINTS,),
+    options=(_LANGUAGE_HINTS, _PAGES_PROGRESS),
     result=TextResult,
     call="client.vision.text(image, document=True)",
     aliases=("document-text", "document"),

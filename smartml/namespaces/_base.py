@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -85,3 +86,10 @@ def on_this_loop(report: Callable[[float], Awaitable[object]]) -> Callable[[floa
         loop.call_soon_threadsafe(start, percent)
 
     return scheduled
+
+
+async def report(progress: Callable[[float], object], percent: float) -> None:
+    """Call a progress callback, awaiting what it returns if that is awaitable."""
+    outcome = progress(percent)
+    if inspect.isawaitable(outcome):
+        await outcome

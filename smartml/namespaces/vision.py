@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from smartml import catalogue
 from smartml._router import BackendChoice
@@ -23,7 +24,7 @@ from smartml.backends.tasks import (
 from smartml.catalogue import Kind
 from smartml.errors import InvalidInputError, ItemError
 from smartml.inputs import Document, Image, image_or_document
-from smartml.namespaces._base import AsyncNamespace, SyncNamespace
+from smartml.namespaces._base import AsyncNamespace, SyncNamespace, on_this_loop, report
 from smartml.results import (
     FacesResult,
     ImageAnnotation,
@@ -68,6 +69,7 @@ class AsyncVision(AsyncNamespace):
         document: bool = False,
         languages: Sequence[str] = (),
         pages: Sequence[int] | None = None,
+        progress: Callable[[float], object] | None = None,
         backend: BackendChoice = None,
     ) -> TextResult:
         """OCR as a page / block / paragraph / word tree (``document=True`` for dense text).
@@ -75,8 +77,14 @@ class AsyncVision(AsyncNamespace):
         ``image`` may also be a document: a PDF, or a TIFF or GIF of several pages, told
         by its bytes (a ``gs://`` URI by a ``.pdf`` suffix, or pass ``Document.from_uri``).
         Each page read is one ``Page`` of the result, in order, and ``text`` joins them;
-        ``pages`` picks which, numbered from 1 as Google numbers them."""
-        options = self._core.options(TextTask.carries(), languages=languages or None)
+        ``pages`` picks which, numbered from 1 as Google numbers them. ``progress`` is
+        called with the percentage of the pages read (an async function is scheduled on
+        this loop); for an image, with 100 once it is read."""
+        options = self._core.options(
+            TextTask.carries(), languages=languages or None, progress=progress
+        )
+        if inspect.iscoroutinefunction(options.get("progress")):
+            options["progress"] = on_this_loop(options["progress"])
         given = await self._image_or_document(image)
         if isinstance(given, Image):
             if pages is not None:
@@ -84,10 +92,14 @@ class AsyncVision(AsyncNamespace):
                     f"pages selects pages of a document, and {given.source} is a single image",
                     hint="pass a PDF, or a TIFF or GIF of several pages",
                 )
-            task: TextTask | DocumentTextTask = TextTask(image=given, document=document, **options)
-        else:
-            chosen = given.select(pages) if pages is not None or given.page_count else ()
-            task = DocumentTextTask(file=given, document=document, pages=chosen, **options)
+            result = await self._core.run(
+                TextTask(image=given, document=document, **options), backend
+            )
+            if progress is not None:
+                await report(options["progress"], 100.0)
+            return result
+        chosen = given.select(pages) if pages is not None or given.page_count else ()
+        task = DocumentTextTask(file=given, document=document, pages=chosen, **options)
         return await self._core.run(task, backend)
 
     async def safe_search(

@@ -614,7 +614,7 @@ class FilesApi:
         document = task.file
         (feature,) = task.asks()
         options: dict[str, Any] = dict(getattr(task, "options", None) or {})
-        progress: Progress | None = options.get("progress")
+        progress: Progress | None = task.progress
         if document.data is not None:
             limits.check_size(
                 f"document {document.source}",

@@ -272,10 +272,14 @@ class RapidOcrDocument(
 
         numbers = task.pages or task.file.select(None)
         images = task.file.images(numbers, dpi=DPI)  # rendered one at a time, as read
-        return (
-            (n, np.ascontiguousarray(np.asarray(im)[:, :, ::-1]))  # RGB → BGR
-            for n, im in zip(numbers, images, strict=True)
-        )
+
+        def pages() -> Iterator[tuple[int, Array]]:
+            for done, (n, im) in enumerate(zip(numbers, images, strict=True)):
+                if task.progress is not None and done:  # the page before has been read
+                    task.progress(100.0 * done / len(numbers))
+                yield n, np.ascontiguousarray(np.asarray(im)[:, :, ::-1])  # RGB → BGR
+
+        return pages()
 
     def forward(self, model: Any, inputs: Iterator[tuple[int, Array]]) -> list[PageReading]:
         return [
@@ -289,6 +293,8 @@ class RapidOcrDocument(
             page, text = self.pages.page(read.reading, read.width, read.height, task.languages)
             pages.append(page.model_copy(update={"number": read.number}))
             texts.append(text.rstrip())
+        if task.progress is not None:
+            task.progress(100.0)
         return TextResult(text="\f".join(texts), pages=pages)
 
 
