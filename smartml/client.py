@@ -12,7 +12,7 @@ import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, overload
 
 from pydantic import ValidationError
 
@@ -102,7 +102,8 @@ class AsyncSmartML:
         """The default backend chain of this client."""
         return list(self._core.router.default_chain)
 
-    async def translate(
+    @overload
+    async def translate(  # type: ignore[overload-overlap]  # a str is a Sequence[str]
         self,
         text: Text,
         target: str = "fr",
@@ -112,13 +113,35 @@ class AsyncSmartML:
         glossary: GlossaryValue | None = None,
         model: str | None = None,
         backend: BackendChoice = None,
-    ) -> Translation:
-        """Translate ``text`` into the ``target`` language (BCP-47); ``source`` is detected.
-        The shortcut of ``client.translation.translate`` for one text."""
-        if not isinstance(text, str | bytes):
-            raise InvalidInputError(
-                "client.translate takes one text; use client.translation.translate for a list"
-            )
+    ) -> Translation: ...
+
+    @overload
+    async def translate(
+        self,
+        text: Sequence[Text],
+        target: str = "fr",
+        source: str | None = None,
+        *,
+        mime_type: str = "text/plain",
+        glossary: GlossaryValue | None = None,
+        model: str | None = None,
+        backend: BackendChoice = None,
+    ) -> list[Translation]: ...
+
+    async def translate(
+        self,
+        text: Text | Sequence[Text],
+        target: str = "fr",
+        source: str | None = None,
+        *,
+        mime_type: str = "text/plain",
+        glossary: GlossaryValue | None = None,
+        model: str | None = None,
+        backend: BackendChoice = None,
+    ) -> Translation | list[Translation]:
+        """Translate ``text`` (or a list of texts, answered as a list in the same order)
+        into the ``target`` language (BCP-47); ``source`` is detected. The shortcut of
+        ``client.translation.translate``."""
         return await self.translation.translate(
             text,
             target,

@@ -98,7 +98,9 @@ def test_a_string_gives_one_translation_and_a_list_a_list(
     assert isinstance(many, list) and [t.text for t in many] == ["[fr] Hello"]
     assert client.translation.translate([], "fr") == []
     assert client.translate(b"Goodbye", "de").text == "[de] Goodbye"  # the shortcut
-    assert len(fake_google.requests("TranslateText")) == 3  # the empty list sent nothing
+    shortcut = client.translate(["Hello", "World"], target="fr")  # takes a list too
+    assert [t.text for t in shortcut] == ["[fr] Hello", "[fr] World"]
+    assert len(fake_google.requests("TranslateText")) == 4  # the empty list sent nothing
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,7 @@ def test_a_string_gives_one_translation_and_a_list_a_list(
         (lambda c: c.translation.translate(42, "fr"), "a text or a list of texts"),
         (lambda c: c.translation.translate("Hello", ""), "target language"),
         (lambda c: c.translation.translate("Hi", "fr", mime_type="text/markdown"), "mime_type"),
-        (lambda c: c.translate(["Hello", "World"], "fr"), "client.translation.translate"),
+        (lambda c: c.translate(["Hello", 7], "fr"), "text"),
         (lambda c: c.translation.translate("Hi", "fr", glossary="pets"), "source language"),
         (
             lambda c: c.translation.translate(
@@ -122,7 +124,7 @@ def test_a_string_gives_one_translation_and_a_list_a_list(
         "not-text",
         "no-target",
         "mime-type",
-        "shortcut-list",
+        "shortcut-list-item",
         "glossary-source",
         "locations",
     ],
