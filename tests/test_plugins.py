@@ -123,7 +123,8 @@ def test_backends_command_lists_the_plugin(installed_plugin: Path) -> None:
     assert {"google", "local", "shout"} <= set(infos)
     shout = infos["shout"]
     assert shout["origin"] == "smartml-shout" and shout["usable"]
-    assert shout["capabilities"] == ["language.sentiment", "language.detect"]  # catalogue order
+    # catalogue order; a backend that detects languages serves translation.detect too
+    assert shout["capabilities"] == ["language.sentiment", "language.detect", "translation.detect"]
     assert shout["unusable_capabilities"] == {"language.sentiment": "sentiment needs a licence key"}
 
 
