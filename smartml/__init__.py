@@ -20,7 +20,7 @@ from smartml.errors import (
     UnsupportedCapabilityError,
     UnsupportedOptionError,
 )
-from smartml.inputs import Audio, Image, Video, read_text
+from smartml.inputs import Audio, Image, Video, file_chunks, read_text
 from smartml.results import *  # noqa: F403 - the result models are public names
 from smartml.results import __all__ as _results
 from smartml.settings import Settings
@@ -53,6 +53,7 @@ __all__ = [
     "UnsupportedOptionError",
     "Video",
     "__version__",
+    "file_chunks",
     "read_text",
     *_results,
 ]

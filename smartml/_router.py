@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from pydantic import Field
 from smartml import catalogue
 from smartml.backends import registry
 from smartml.backends.base import Backend, counting_retries
-from smartml.backends.tasks import R, Task
+from smartml.backends.tasks import R, StreamTask, Task
 from smartml.catalogue import Asked, Feature
 from smartml.errors import (
     AllBackendsFailedError,
@@ -39,6 +39,7 @@ from smartml.errors import (
     UnsupportedCapabilityError,
     UnsupportedOptionError,
 )
+from smartml.results import StreamingResult
 from smartml.results.common import Attempt, Model, Result
 from smartml.settings import Settings
 
@@ -216,6 +217,41 @@ class Router:
             return result
         raise self._failure(task, errors)
 
+    async def stream(
+        self, task: StreamTask, chain: BackendChoice = None
+    ) -> AsyncIterator[StreamingResult]:
+        """The results of a streaming task, from the first backend of the chain that
+        serves it here. Audio consumed can't be replayed to another backend, so the chain
+        moves on only past backends the gate refuses; a failure mid-stream is raised."""
+        names = self.names(chain)
+        asked = task.asked()
+        errors: dict[str, SmartMLError] = {}
+        for name in names:
+            try:
+                backend = self.gate(name, asked)
+            except InvalidInputError:
+                raise
+            except SmartMLError as exc:
+                errors[name] = exc
+                continue
+            break
+        else:
+            raise self._failure(task, errors)
+        attempts = [
+            Attempt(backend=n, error_type=type(e).__name__, message=e.reason)
+            for n, e in errors.items()
+        ]
+        model = backend.model_name(task.feature)
+        results = await backend.stream(task)
+        try:
+            async for result in _wrapped(name, results):
+                _stamp(result, name, attempts, model)
+                yield result
+        finally:
+            close = getattr(results, "aclose", None)
+            if close is not None:
+                await close()
+
     def _failure(self, task: Task[Any], errors: dict[str, SmartMLError]) -> SmartMLError:
         if len(errors) == 1:
             return next(iter(errors.values()))
@@ -273,6 +309,22 @@ class Router:
     async def aclose(self) -> None:
         for backend in self._instances.values():
             await backend.aclose()
+
+
+async def _wrapped(
+    name: str, results: AsyncIterator[StreamingResult]
+) -> AsyncIterator[StreamingResult]:
+    """``results``, an engine's failure raised as a smartml error (never unwrapped)."""
+    while True:
+        try:
+            result = await anext(results)
+        except StopAsyncIteration:
+            return
+        except (SmartMLError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            raise BackendError(name, f"{type(exc).__name__}: {exc}") from exc
+        yield result
 
 
 def _retried(name: str, retries: int, last: BaseException | None) -> Attempt:

@@ -14,7 +14,7 @@ import asyncio
 import contextvars
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
@@ -111,3 +111,39 @@ def blocking(
 
     functools.update_wrapper(call, method)
     return call
+
+
+def blocking_iter(
+    method: Callable[Concatenate[Any, P], AsyncIterator[T]],
+) -> Callable[Concatenate[Blocking, P], Iterator[T]]:
+    """Turn an async generator method of the async twin into the sync twin's generator:
+    each item is awaited on the runner (engines stay in worker threads, so a stream's
+    reader keeps pace), and leaving the loop early closes the async generator."""
+
+    def call(self: Blocking, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        results = method(self._async, *args, **kwargs)
+
+        async def step() -> T:
+            return await anext(results)
+
+        def items() -> Iterator[T]:
+            try:
+                while True:
+                    try:
+                        yield self._runner.run(step(), inline=False)
+                    except StopAsyncIteration:
+                        return
+            finally:
+                self._runner.run(_close(results), inline=False)
+
+        return items()
+
+    functools.update_wrapper(call, method)
+    return call
+
+
+async def _close(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator (run its ``finally`` blocks); other iterators: nothing."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()

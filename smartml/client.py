@@ -26,13 +26,14 @@ from smartml.batch.sync import SyncBatchJob
 from smartml.errors import InvalidInputError
 from smartml.namespaces._base import Core
 from smartml.namespaces.language import AsyncLanguage, Language
-from smartml.namespaces.speech import TTS, AsyncSpeech, AsyncTTS, Speech
+from smartml.namespaces.speech import AsyncSpeech, Speech
 from smartml.namespaces.translation import (
     AsyncTranslation,
     GlossaryValue,
     Text,
     TranslationNamespace,
 )
+from smartml.namespaces.tts import TTS, AsyncTTS
 from smartml.namespaces.video import AsyncVideo, VideoNamespace
 from smartml.namespaces.vision import AsyncVision, Vision
 from smartml.results import Translation

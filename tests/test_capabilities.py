@@ -28,7 +28,9 @@ from smartml import (
 )
 from smartml.backends import registry
 from smartml.catalogue import Boolean, Feature, Option
+from smartml.catalogue.features import Choices
 from smartml.cli.capabilities import catalogue_markdown
+from smartml.inputs import file_chunks
 from smartml.settings import Settings
 from smartml.testing import FakeGoogle
 
@@ -95,6 +97,13 @@ def _video(feature: Feature) -> Call:
     return lambda c, m, o: c.video.annotate(m["video"], [feature.key], **o)
 
 
+def _stream(client: SmartML, audio: bytes, options: dict[str, Any]) -> list[Any]:
+    """The audio replayed as a stream of 100 ms chunks, at the rate the options say."""
+    rate = options.get("sample_rate", 16000)
+    chunks = file_chunks(audio, sample_rate=rate)
+    return list(client.speech.stream(chunks, **{"sample_rate": rate, **options}))
+
+
 #: How to call each feature through the public API with some options.
 CALLS: dict[Feature, Call] = {
     catalogue.LANGUAGE_SENTIMENT: lambda c, m, o: c.language.sentiment(TEXT, **o),
@@ -113,6 +122,8 @@ CALLS: dict[Feature, Call] = {
     catalogue.VIDEO_KEYFRAMES: lambda c, m, o: c.video.keyframes(m["video"], **o),
     catalogue.VIDEO_LOCATE: lambda c, m, o: c.video.locate(m["clip"], m["video"], **o),
     catalogue.SPEECH_TRANSCRIBE: lambda c, m, o: c.speech.transcribe(m["audio"], **o),
+    catalogue.SPEECH_DETECT_LANGUAGE: lambda c, m, o: c.speech.detect_language(m["audio"], **o),
+    catalogue.SPEECH_STREAM: lambda c, m, o: _stream(c, m["audio"], o),
     catalogue.TTS_SYNTHESIZE: lambda c, m, o: c.tts.synthesize("Hello there.", **o),
     catalogue.TTS_VOICES: lambda c, m, o: c.tts.voices(**o),
     catalogue.LANGUAGE_ENTITY_SENTIMENT: lambda c, m, o: c.language.entity_sentiment(TEXT, **o),
@@ -208,6 +219,8 @@ def sample(option: Option) -> Any:
         return lambda percent: None
     if isinstance(kind, catalogue.GlossaryOption):
         return {"cat": "gato"}
+    if isinstance(kind, Choices):
+        return [kind.choices[-1]]
     raise AssertionError(f"no sample for {option}")
 
 
@@ -273,12 +286,22 @@ def _vision(fake: FakeGoogle) -> Any:
     return _request(fake, "BatchAnnotateImages").requests[0]
 
 
+def _video_context(fake: FakeGoogle) -> Any:
+    return _request(fake, "AnnotateVideo").video_context
+
+
 def _video_config(fake: FakeGoogle) -> Any:
-    return _request(fake, "AnnotateVideo").video_context.speech_transcription_config
+    return _video_context(fake).speech_transcription_config
 
 
 def _recognition(fake: FakeGoogle) -> Any:
     return _request(fake, "Recognize").config
+
+
+def _streaming(fake: FakeGoogle) -> Any:
+    """The ``StreamingConfig`` of the last ``StreamingRecognize`` call."""
+    requests = fake.requests("StreamingRecognize")
+    return [r for r in requests if "streaming_config" in r][-1].streaming_config
 
 
 def _tts(fake: FakeGoogle) -> Any:
@@ -352,6 +375,27 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
         False,
         lambda fake, r, v: _video_config(fake).enable_automatic_punctuation is v,
     ),
+    (catalogue.VIDEO_FACES, "include_attributes"): (
+        True,
+        lambda fake, r, v: (
+            _video_context(fake).face_detection_config.include_attributes is v
+            and bool(r.object_tracks[0].frames[0].attributes)
+        ),
+    ),
+    (catalogue.VIDEO_PEOPLE, "include_attributes"): (
+        True,
+        lambda fake, r, v: (
+            _video_context(fake).person_detection_config.include_attributes is v
+            and bool(r.object_tracks[0].frames[0].attributes)
+        ),
+    ),
+    (catalogue.VIDEO_PEOPLE, "include_pose_landmarks"): (
+        True,
+        lambda fake, r, v: (
+            _video_context(fake).person_detection_config.include_pose_landmarks is v
+            and bool(r.object_tracks[0].frames[0].landmarks)
+        ),
+    ),
     (catalogue.SPEECH_TRANSCRIBE, "language"): (
         "fr-FR",
         lambda fake, r, v: _recognition(fake).language_code == v,
@@ -408,6 +452,45 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
         lambda fake, r, v: _recognition(fake).enable_automatic_punctuation is v,
     ),
     (catalogue.SPEECH_TRANSCRIBE, "timeout"): (30.0, lambda fake, r, v: r.text != ""),
+    (catalogue.SPEECH_TRANSCRIBE, "progress"): (
+        lambda percent: _PROGRESS.append(percent),
+        lambda fake, r, v: _PROGRESS == [100.0],
+    ),
+    (catalogue.SPEECH_DETECT_LANGUAGE, "candidates"): (
+        ["fr-FR", "de-DE"],
+        lambda fake, r, v: (
+            [_recognition(fake).language_code, *_recognition(fake).alternative_language_codes] == v
+            and r.language == "fr-FR"
+        ),
+    ),
+    (catalogue.SPEECH_STREAM, "sample_rate"): (
+        8000,
+        lambda fake, r, v: _streaming(fake).config.sample_rate_hertz == v,
+    ),
+    (catalogue.SPEECH_STREAM, "encoding"): (
+        "mulaw",
+        lambda fake, r, v: _streaming(fake).config.encoding.name == "MULAW",
+    ),
+    (catalogue.SPEECH_STREAM, "language"): (
+        "fr-FR",
+        lambda fake, r, v: _streaming(fake).config.language_code == v,
+    ),
+    (catalogue.SPEECH_STREAM, "interim_results"): (
+        False,
+        lambda fake, r, v: (
+            _streaming(fake).interim_results is v and r and all(x.is_final for x in r)
+        ),
+    ),
+    (catalogue.SPEECH_STREAM, "speech_contexts"): (
+        ["smartml"],
+        lambda fake, r, v: (
+            [list(c.phrases) for c in _streaming(fake).config.speech_contexts] == [v]
+        ),
+    ),
+    (catalogue.SPEECH_STREAM, "punctuation"): (
+        False,
+        lambda fake, r, v: _streaming(fake).config.enable_automatic_punctuation is v,
+    ),
     (catalogue.TTS_SYNTHESIZE, "voice"): (
         "en-US-Wavenet-D",
         lambda fake, r, v: _tts(fake).voice.name == v,
@@ -435,6 +518,14 @@ ON_THE_WIRE: dict[tuple[Feature, str], tuple[Any, Check]] = {
     (catalogue.TTS_SYNTHESIZE, "progress"): (
         lambda percent: _PROGRESS.append(percent),
         lambda fake, r, v: _PROGRESS == [100.0],
+    ),
+    (catalogue.TTS_SYNTHESIZE, "effects_profile"): (
+        ["telephony-class-application"],
+        lambda fake, r, v: list(_tts(fake).audio_config.effects_profile_id) == v,
+    ),
+    (catalogue.TTS_SYNTHESIZE, "sample_rate"): (
+        8000,
+        lambda fake, r, v: _tts(fake).audio_config.sample_rate_hertz == v == r.sample_rate,
     ),
     (catalogue.TTS_VOICES, "language"): (
         "en-GB",

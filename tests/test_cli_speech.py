@@ -4,6 +4,7 @@ wait on any engine), plus the local backend where its engines are installed."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,17 @@ from typer.testing import CliRunner
 from smartml import Backend
 from smartml.backends.base import Handlers
 from smartml.backends.registry import BUILTIN
-from smartml.backends.tasks import SynthesizeTask, TranscribeTask, VoicesTask
+from smartml.backends.tasks import (
+    SpeechLanguageTask,
+    StreamTask,
+    SynthesizeTask,
+    TranscribeTask,
+    VoicesTask,
+)
 from smartml.cli import app
 from smartml.results import (
+    SpokenLanguage,
+    StreamingResult,
     SynthesizedSpeech,
     Transcript,
     Translation,
@@ -38,7 +47,32 @@ class AudioEchoBackend(Backend):
             SynthesizeTask: self.synthesize,
             TranscribeTask: self.transcribe,
             VoicesTask: self.voices,
+            SpeechLanguageTask: self.detect_language,
+            StreamTask: self.stream,
         }
+
+    async def detect_language(self, task: SpeechLanguageTask) -> SpokenLanguage:
+        ranked = [(c, p) for c, p in zip(task.candidates or ("fr", "en"), (0.8, 0.2), strict=False)]
+        return SpokenLanguage(
+            language=ranked[0][0], confidence=ranked[0][1], alternatives=ranked[1:], model="echo"
+        )
+
+    async def stream(self, task: StreamTask) -> AsyncIterator[StreamingResult]:
+        return self._results(task)
+
+    async def _results(self, task: StreamTask) -> AsyncIterator[StreamingResult]:
+        """An interim result every chunk, a final one every second of audio."""
+        heard, said = 0, 0
+        async for chunk in task.chunks:
+            heard += len(chunk) // 2
+            if task.interim_results:
+                yield StreamingResult(text="hel", end=heard / task.sample_rate, utterance=said)
+            if heard >= (said + 1) * task.sample_rate:
+                start, end = float(said), float(said + 1)
+                yield StreamingResult(
+                    text=f"second {said}", is_final=True, start=start, end=end, utterance=said
+                )
+                said += 1
 
     async def synthesize(self, task: SynthesizeTask) -> SynthesizedSpeech:
         return SynthesizedSpeech(
@@ -193,3 +227,53 @@ def test_local_round_trip_through_the_cli(tmp_path: Path) -> None:
     heard = runner.invoke(app, ["speech", "transcribe", str(path), "--json"])
     assert heard.exit_code == 0, heard.output
     assert "hello" in Transcript.model_validate_json(heard.stdout).text.lower()
+
+
+def test_detect_language_prints_the_language_and_runners_up(wav: Path) -> None:
+    result = runner.invoke(app, ["speech", "detect-language", str(wav), "-b", "echo-audio"])
+    assert result.exit_code == 0, result.output
+    assert "fr (probability 0.80)" in result.stdout and "runners-up: en 0.20" in result.stdout
+
+
+def test_detect_language_passes_candidates_and_writes_json(wav: Path) -> None:
+    args = ["speech", "detect-language", str(wav), "-b", "echo-audio", "-c", "de", "-c", "it"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    parsed = SpokenLanguage.model_validate_json(result.stdout)
+    assert parsed.language == "de" and parsed.alternatives == [("it", 0.2)]
+
+
+def test_stream_prints_finals_with_times(wav: Path) -> None:
+    result = runner.invoke(app, ["speech", "stream", str(wav), "-b", "echo-audio"])
+    assert result.exit_code == 0, result.output
+    assert "0.00-   1.00  second 0" in result.stdout
+    assert "hel" not in result.stdout  # interim results show on a terminal only
+    assert "backend echo-audio" in result.stdout
+
+
+def test_stream_json_is_one_result_per_line(wav: Path) -> None:
+    args = ["speech", "stream", str(wav), "-b", "echo-audio", "--json", "--chunk-ms", "250"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = [StreamingResult.model_validate_json(line) for line in result.stdout.splitlines()]
+    assert [r.is_final for r in lines] == [False] * 4 + [True]  # 4 chunks of 250 ms, 1 s
+    assert lines[-1].text == "second 0" and lines[-1].backend == "echo-audio"
+
+
+def test_stream_realtime_takes_the_audio_s_own_time(wav: Path) -> None:
+    import time
+
+    start = time.monotonic()
+    args = ["speech", "stream", str(wav), "-b", "echo-audio", "--realtime", "--no-interim"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - start >= 0.85  # 1 s of audio: its last chunk is due at 0.9 s
+    assert "second 0" in result.stdout
+
+
+def test_stream_of_a_bad_file_is_invalid_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really")
+    result = runner.invoke(app, ["speech", "stream", str(bad), "-b", "echo-audio"])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.stderr

@@ -1,4 +1,5 @@
-"""The video command line on the local backend: annotate, keyframes, timeline, render."""
+"""The video command line on the local backend: annotate, keyframes, locate, timeline,
+render."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PIL import Image as PILImage
 from typer.testing import CliRunner
 from video_samples import still, write_video
 
-from smartml import KeyframesResult, VideoAnnotation
+from smartml import KeyframesResult, LocateResult, VideoAnnotation
 from smartml.cli import app
 
 runner = CliRunner()
@@ -38,6 +39,21 @@ def test_keyframes_json(three_shots: Path) -> None:
     result = runner.invoke(app, ["video", "keyframes", str(three_shots), "--json"])
     assert result.exit_code == 0, result.output
     assert KeyframesResult.model_validate_json(result.stdout).keyframes
+
+
+def test_locate_a_screenshot(three_shots: Path, tmp_path: Path) -> None:
+    with av.open(str(three_shots)) as container:  # the frame at 3 s: chelsea's shot
+        frame = next(f for f in container.decode(video=0) if f.time and f.time >= 3.0)
+    screenshot = tmp_path / "chelsea.png"
+    frame.to_image().save(screenshot)
+    result = runner.invoke(app, ["video", "locate", str(screenshot), str(three_shots), "--json"])
+    assert result.exit_code == 0, result.output
+    found = LocateResult.model_validate_json(result.stdout)
+    assert found.example == "image"
+    best = found.matches[0]
+    assert (best.offset, best.end) == (pytest.approx(2.0, abs=0.05), pytest.approx(4.0, abs=0.05))
+    shown = runner.invoke(app, ["video", "locate", str(screenshot), str(three_shots)])
+    assert shown.exit_code == 0 and "to     4.00 s" in shown.stdout, shown.output
 
 
 def test_timeline_and_render_write_pictures(three_shots: Path, tmp_path: Path) -> None:

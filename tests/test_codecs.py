@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from smartml import InvalidInputError
-from smartml.codecs import FORMATS, decode, encode, resample, to_mono
+from smartml.codecs import FORMATS, RAW_FORMATS, decode, encode, resample, to_mono
 
 
-@pytest.mark.parametrize("audio_format", list(FORMATS))
+@pytest.mark.parametrize("audio_format", sorted(set(FORMATS) - RAW_FORMATS))
 @pytest.mark.parametrize("rate", [16000, 22050])
 def test_round_trip(audio_format: str, rate: int) -> None:
     t = np.arange(int(1.5 * rate)) / rate
@@ -52,3 +52,27 @@ def test_minutes_of_ogg_vorbis_encode_in_one_call() -> None:
     )
     assert done.returncode == 0, done.stderr  # a crash would be -11 / 139
     assert abs(float(done.stdout) - 180.0) < 0.5
+
+
+def test_raw_pcm_is_little_endian_16_bit_with_no_header() -> None:
+    ramp = np.linspace(-0.5, 0.5, 800, dtype=np.float32)
+    data, rate = encode(ramp, 8000, "pcm")
+    assert rate == 8000 and len(data) == 1600
+    assert np.allclose(np.frombuffer(data, "<i2") / 32767, ramp, atol=1e-4)
+
+
+@pytest.mark.parametrize(("audio_format", "tag", "width"), [("wav", 1, 2), ("mulaw", 7, 1)])
+def test_read_wav_finds_the_samples_of_any_encoding(
+    audio_format: str, tag: int, width: int
+) -> None:
+    from smartml.codecs import probe, read_wav
+
+    data, _ = encode(np.zeros(4000, np.float32), 8000, audio_format)
+    wav = read_wav(data)
+    assert (wav.format_tag, wav.sample_rate, wav.channels, wav.block_align) == (tag, 8000, 1, width)
+    assert len(wav.payload) == 4000 * width and wav.duration == 0.5
+    assert probe(data).frames == 4000
+    with pytest.raises(InvalidInputError, match="not a WAV file"):
+        read_wav(b"fLaC" + data)
+    with pytest.raises(InvalidInputError, match="without a readable fmt and data chunk"):
+        read_wav(data[:36])

@@ -162,8 +162,9 @@ def holds(actual: Any, expected: Any) -> bool:
 def test_the_wire_table_covers_every_option_google_honours() -> None:
     assert SPEECH_TRANSCRIBE.google is not None
     covered = {name for wire in WIRE.values() for name in wire.options}
-    # timeout bounds the wait for an operation: test_failed_operation_and_timeout...
-    assert covered | {"timeout"} == set(SPEECH_TRANSCRIBE.google.options)
+    # timeout bounds the wait for an operation: test_failed_operation_and_timeout...;
+    # progress: test_progress_comes_from_the_operations_metadata
+    assert covered | {"timeout", "progress"} == set(SPEECH_TRANSCRIBE.google.options)
 
 
 @pytest.mark.parametrize("wire", WIRE.values(), ids=WIRE.keys())
@@ -281,19 +282,38 @@ def test_a_chain_moves_on_to_google_for_diarization(fake_google: FakeGoogle) -> 
     assert "diarization" in refused.message
 
 
-def test_70_seconds_of_local_audio_without_uri_is_refused_before_sending(
+def test_70_seconds_under_10_mb_go_inline_by_long_running_recognize(
     client: SmartML, fake_google: FakeGoogle
 ) -> None:
-    with pytest.raises(InvalidInputError) as info:
-        client.speech.transcribe(wav(70.0))
-    message = str(info.value)
-    assert "70.0 s" in message and "gs://" in message and "local" in message
-    assert fake_google.calls == []
+    data = wav(70.0)
+    assert len(data) < limits.SPEECH_SYNC_BYTES
+    t = client.speech.transcribe(data, language="de-DE")
+    assert fake_google.requests("Recognize") == []
+    (request,) = fake_google.requests("LongRunningRecognize")
+    assert request.audio.content == data and not request.audio.uri
+    assert (request.config.encoding.name, request.config.sample_rate_hertz) == ("LINEAR16", 16000)
+    assert request.config.language_code == "de-DE"
+    assert t.duration == pytest.approx(70.0) and t.words[-1].end <= 70.0
+    assert len(t.words) == 140 and t.language == "de-DE"
+
+
+def test_progress_comes_from_the_operations_metadata(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    fake_google.on("LongRunningRecognize", lambda _r: pending_operation(polls=3))
+    seen: list[float] = []
+    client.speech.transcribe("gs://bucket/talk.flac", progress=seen.append)
+    assert seen == [33.0, 67.0, 100.0]
+    assert len(fake_google.requests("GetOperation")) == 3
+    seen.clear()
+    client.speech.transcribe(wav(1.0), progress=seen.append)  # Recognize: done at once
+    assert seen == [100.0]
 
 
 def test_over_10_mb_inline_is_refused(client: SmartML, fake_google: FakeGoogle) -> None:
-    with pytest.raises(InvalidInputError, match="gs://"):
+    with pytest.raises(InvalidInputError, match="over Google's limit") as info:
         client.speech.transcribe(wav(limits.SPEECH_SYNC_SECONDS - 1, rate=96000, channels=2))
+    assert "gs://" in (info.value.hint or "") and "local" in (info.value.hint or "")
     assert fake_google.calls == []
 
 
@@ -379,3 +399,202 @@ def test_a_timeout_bounds_an_inline_recognition(client: SmartML, fake_google: Fa
     with pytest.raises(BackendTimeoutError, match=r"within timeout=0\.2 s"):
         client.speech.transcribe(wav(1.0), timeout=0.2)
     assert time.monotonic() - started < 1.0
+
+
+# ---- formats decoded by PyAV ------------------------------------------------------------
+def av_audio(fmt: str, codec: str, rate: int, seconds: float = 2.0) -> bytes:
+    """A quiet tone encoded by PyAV (FFmpeg) as ``codec`` in a ``fmt`` container."""
+    import av
+
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (0.1 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        frame_size = stream.codec_context.frame_size or 1024
+        for at in range(0, len(tone), frame_size):
+            frame = av.AudioFrame.from_ndarray(
+                tone[None, at : at + frame_size], format="s16", layout="mono"
+            )
+            frame.sample_rate, frame.pts = rate, at
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
+def amr_wb(seconds: float) -> bytes:
+    """AMR wide band (FFmpeg can't encode it): the header, then 20 ms "no data" frames."""
+    return b"#!AMR-WB\n" + b"\x7c" * int(seconds * 50)
+
+
+@pytest.mark.parametrize(
+    ("make", "encoding", "rate"),
+    [
+        (lambda: av_audio("webm", "libopus", 48000), "WEBM_OPUS", 48000),
+        (lambda: av_audio("amr", "libopencore_amrnb", 8000), "AMR", 8000),
+        (lambda: amr_wb(2.0), "AMR_WB", 16000),
+        (lambda: av_audio("ipod", "aac", 16000), "FLAC", 0),  # M4A: AAC, decoded to FLAC
+    ],
+    ids=["webm-opus", "amr", "amr-wb", "m4a-aac"],
+)
+def test_audio_pyav_reads_is_sent_as_google_takes_it(
+    client: SmartML, fake_google: FakeGoogle, make: Any, encoding: str, rate: int
+) -> None:
+    t = client.speech.transcribe(make())
+    (request,) = fake_google.requests("Recognize")
+    assert request.config.encoding.name == encoding
+    assert request.config.sample_rate_hertz == rate
+    if encoding == "FLAC":
+        assert request.audio.content.startswith(b"fLaC")
+        assert t.duration == pytest.approx(2.0, abs=0.1)
+
+
+# ---- speech.detect_language -------------------------------------------------------------
+def test_detect_language_names_the_candidates_and_reads_the_language_heard(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    from smartml.testing.speech import spoken_in
+
+    fake_google.on("Recognize", spoken_in("pt-BR"))
+    found = client.speech.detect_language(wav(3.0), candidates=["en-US", "pt-BR", "es_ES"])
+    (request,) = fake_google.requests("Recognize")
+    assert request.config.language_code == "en-US"
+    assert list(request.config.alternative_language_codes) == ["pt-BR", "es-ES"]
+    assert (found.language, found.confidence, found.alternatives) == ("pt-BR", None, [])
+    assert found.seconds == pytest.approx(3.0)
+    assert (found.backend, found.model) == ("google", "speech_v1")
+
+
+def test_detect_language_without_candidates_asks_four_and_hears_the_first(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    found = client.speech.detect_language(wav(2.0))
+    config = fake_google.requests("Recognize")[0].config
+    assert [config.language_code, *config.alternative_language_codes] == [
+        "en-US",
+        "es-ES",
+        "fr-FR",
+        "de-DE",
+    ]
+    assert found.language == "en-US"
+
+
+def test_detect_language_sends_the_first_30_seconds_of_long_audio(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    found = client.speech.detect_language(wav(90.0), candidates=["fr-FR"])
+    (request,) = fake_google.requests("Recognize")  # not LongRunningRecognize
+    assert request.config.encoding.name == "FLAC" and request.audio.content.startswith(b"fLaC")
+    assert found.seconds == pytest.approx(30.0) and found.language == "fr-FR"
+
+
+def test_detect_language_of_a_gs_uri_goes_by_long_running_recognize(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    from smartml.testing.speech import spoken_in
+
+    fake_google.on("LongRunningRecognize", spoken_in("de-DE"))
+    found = client.speech.detect_language("gs://bucket/call.flac")
+    (request,) = fake_google.requests("LongRunningRecognize")
+    assert request.audio.uri == "gs://bucket/call.flac"
+    assert found.language == "de-DE" and found.seconds is None
+
+
+def test_detect_language_refuses_more_than_four_candidates(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    with pytest.raises(InvalidInputError, match="at most 4") as info:
+        client.speech.detect_language(wav(1.0), candidates=["en", "fr", "de", "es", "it"])
+    assert "local" in (info.value.hint or "")
+    assert fake_google.calls == []
+
+
+def test_detect_language_of_silence_is_undetermined(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    fake_google.respond("Recognize", {})
+    assert client.speech.detect_language(wav(1.0)).language == "und"
+
+
+# ---- Speech v2: recognizers and Chirp ---------------------------------------------------
+V2_RECOGNIZE = "google.cloud.speech.v2.Speech/Recognize"
+
+
+@pytest.mark.parametrize(
+    ("model", "recognizer", "named"),
+    [
+        ("chirp_2", "projects/my-project/locations/us-central1/recognizers/_", "chirp_2"),
+        ("long", "projects/my-project/locations/global/recognizers/_", "long"),
+        (
+            "projects/p/locations/europe-west4/recognizers/meetings",
+            "projects/p/locations/europe-west4/recognizers/meetings",
+            "",
+        ),
+    ],
+    ids=["chirp_2", "long", "recognizer"],
+)
+def test_a_v2_model_goes_to_a_recognizer(
+    client: SmartML, fake_google: FakeGoogle, model: str, recognizer: str, named: str
+) -> None:
+    data = wav(2.0)
+    t = client.speech.transcribe(
+        data,
+        model=model,
+        language="fr-FR",
+        alternative_languages=["de-DE"],
+        speech_contexts=["smartml", {"phrases": ["Gemini"], "boost": 10}],
+        diarization=True,
+    )
+    assert fake_google.requests("Recognize") == []  # not v1
+    (request,) = fake_google.requests(V2_RECOGNIZE)
+    assert request.recognizer == recognizer and request.content == data
+    config = request.config
+    assert config.model == named and "auto_decoding_config" in config
+    assert list(config.language_codes) == ["fr-FR", "de-DE"]
+    phrase_sets = [p.inline_phrase_set for p in config.adaptation.phrase_sets]
+    assert [[p.value for p in s.phrases] for s in phrase_sets] == [["smartml"], ["Gemini"]]
+    assert [s.boost for s in phrase_sets] == [0.0, 10.0]
+    features = config.features
+    assert features.enable_word_time_offsets and features.enable_automatic_punctuation
+    assert (
+        features.diarization_config.min_speaker_count,
+        features.diarization_config.max_speaker_count,
+    ) == (1, 6)
+    assert t.text.startswith("Hello world") and t.language == "fr-FR"
+    assert t.model == f"speech_v2/{named or recognizer}"
+    assert {w.speaker for w in t.words} == {1, 2}
+    assert all(0.0 <= w.start <= w.end <= 2.0 for w in t.words)
+
+
+def test_chirp_outside_its_regions_is_refused_as_google_does(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    from smartml.testing.speech import v2_recognize
+
+    def chirp(request: Any) -> Any:  # as if the recognizer's default model were Chirp
+        request.config.model = "chirp"
+        return v2_recognize(request)
+
+    fake_google.on(V2_RECOGNIZE, chirp)
+    with pytest.raises(InvalidInputError, match='"chirp" does not exist in the location'):
+        client.speech.transcribe(wav(1.0), model="projects/p/locations/global/recognizers/r")
+
+
+def test_v2_limits_are_checked_before_sending(client: SmartML, fake_google: FakeGoogle) -> None:
+    with pytest.raises(InvalidInputError, match="up to 60 s") as info:
+        client.speech.transcribe(wav(70.0), model="chirp")
+    assert "latest_long" in (info.value.hint or "")
+    with pytest.raises(InvalidInputError, match="use_enhanced"):
+        client.speech.transcribe(wav(1.0), model="telephony", use_enhanced=True)
+    assert fake_google.calls == []
+
+
+def test_v2_needs_a_project(fake_google: FakeGoogle) -> None:
+    from smartml import BackendUnavailableError
+
+    with (
+        SmartML(backend="google", google_endpoint=fake_google.endpoint) as client,
+        pytest.raises(BackendUnavailableError, match="project") as info,
+    ):
+        client.speech.transcribe(wav(1.0), model="chirp")
+    assert "SMARTML_GOOGLE_PROJECT" in (info.value.hint or "")

@@ -41,7 +41,7 @@ def test_5001_bytes_become_two_requests_and_one_audio(
     assert len(samples) / rate == pytest.approx(speech.duration, abs=1e-3)
 
 
-@pytest.mark.parametrize("fmt", ["wav", "mp3", "ogg_opus", "ogg_vorbis", "flac"])
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "ogg_opus", "ogg_vorbis", "flac", "mulaw", "alaw"])
 @pytest.mark.parametrize("long", [False, True], ids=["one-request", "split"])
 def test_every_format_decodes_with_the_stated_rate_and_duration(
     client: SmartML, fake_google: FakeGoogle, fmt: str, long: bool
@@ -57,8 +57,47 @@ def test_every_format_decodes_with_the_stated_rate_and_duration(
     encodings = {
         r.audio_config.audio_encoding.name for r in fake_google.requests("SynthesizeSpeech")
     }
-    native = {"wav": "LINEAR16", "mp3": "MP3", "ogg_opus": "OGG_OPUS"}
+    native = {"wav": "LINEAR16", "mp3": "MP3", "ogg_opus": "OGG_OPUS", "mulaw": "MULAW"}
+    native["alaw"] = "ALAW"
     assert encodings == {native.get(fmt, "LINEAR16") if not long else "LINEAR16"}
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["one-request", "split"])
+def test_raw_pcm_is_linear16_without_its_wav_header(
+    client: SmartML, fake_google: FakeGoogle, long: bool
+) -> None:
+    import numpy as np
+
+    text = "Hello there, general. " * (230 if long else 10)
+    speech = client.tts.synthesize(text, audio_format="pcm", sample_rate=16000)
+    requests = fake_google.requests("SynthesizeSpeech")
+    assert {r.audio_config.audio_encoding.name for r in requests} == {"LINEAR16"}
+    assert {r.audio_config.sample_rate_hertz for r in requests} == {16000}
+    assert speech.audio[:4] != b"RIFF" and speech.sample_rate == 16000
+    assert len(speech.audio) == 2 * round(speech.duration * 16000)
+    pcm = np.frombuffer(speech.audio, "<i2")
+    assert speech.duration == pytest.approx(len(text.strip()) * SECONDS_PER_CHAR, abs=0.1)
+    assert np.abs(pcm).max() > 0.25 * 32767  # the fake's 0.3 tone, not a header's zeros
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["one-request", "split"])
+def test_telephony_rate_and_effects_profiles_reach_the_request(
+    client: SmartML, fake_google: FakeGoogle, long: bool
+) -> None:
+    profiles = ["telephony-class-application", "headphone-class-device"]
+    text = "Hello there, general. " * (230 if long else 1)
+    speech = client.tts.synthesize(
+        text, audio_format="mulaw", sample_rate=8000, effects_profile=profiles
+    )
+    for request in fake_google.requests("SynthesizeSpeech"):
+        assert list(request.audio_config.effects_profile_id) == profiles
+        assert request.audio_config.sample_rate_hertz == 8000
+    wav = codecs.read_wav(speech.audio)
+    assert (wav.format_tag, wav.sample_rate, speech.sample_rate) == (7, 8000, 8000)  # µ-law
+    assert wav.duration == pytest.approx(speech.duration, abs=1e-3)
+    client.tts.synthesize("Hello.")  # no profile, no rate: none sent
+    config = fake_google.requests("SynthesizeSpeech")[-1].audio_config
+    assert list(config.effects_profile_id) == [] and config.sample_rate_hertz == 0
 
 
 def test_voice_rate_pitch_and_ssml_reach_the_request(
@@ -128,6 +167,8 @@ def test_voices_by_language(client: SmartML, fake_google: FakeGoogle) -> None:
     )
     assert fake_google.requests("ListVoices")[0].language_code == "en"
     assert [v.name for v in client.tts.voices("fr-FR")] == ["fr-FR-Standard-A"]
+    assert [v.name for v in client.tts.voices("en-GB")] == ["en-GB-Neural2-A"]
+    assert len(client.tts.voices()) > len(voices) > 3  # "en": en-US and en-GB
 
 
 def test_unknown_voice_is_a_smartml_error(client: SmartML, fake_google: FakeGoogle) -> None:

@@ -16,7 +16,7 @@ from smartml.testing import FakeGoogle
 from smartml.testing.video import video_operation
 
 DATA = Path(__file__).parent / "data" / "google"
-ALL = ["labels", "shots", "objects", "explicit", "speech", "text", "faces", "people"]
+ALL = ["labels", "shots", "objects", "explicit", "speech", "text", "faces", "people", "logos"]
 #: Enough of an MP4 for smartml to sniff (the fake then assumes 10 s of video).
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
@@ -56,6 +56,7 @@ def test_default_answer_for_every_feature_of_an_inline_video(
         "TEXT_DETECTION",
         "FACE_DETECTION",
         "PERSON_DETECTION",
+        "LOGO_RECOGNITION",
     }
     context = request.video_context
     assert context.label_detection_config.label_detection_mode.name == "SHOT_AND_FRAME_MODE"
@@ -75,6 +76,7 @@ def test_default_answer_for_every_feature_of_an_inline_video(
     assert all(f.likelihood is Likelihood.VERY_UNLIKELY for f in v.explicit_frames)
     assert v.transcript is not None and v.transcript.text == "Hello world."
     assert [t.text for t in v.text] == ["SMARTML"]
+    assert [logo.description for logo in v.logos] == ["Google"]
     again = VideoAnnotation.model_validate_json(v.model_dump_json())
     assert again == v.model_copy(update={"raw": None})
 
@@ -191,3 +193,103 @@ def test_a_timeout_option_widens_the_clients_bound_and_the_default_wait_stays_wi
         assert "resume waiting with operation=" in (caught.value.hint or "")  # not the bound
         video = client.video.annotate(MP4, ["shots"], timeout=20.0, poll_interval=0.4)
     assert len(video.shot_changes) == 2  # 1.2 s of polls: over the default wait, answered
+
+
+@pytest.mark.parametrize("asked", [True, False], ids=["asked", "not-asked"])
+def test_face_attributes_and_pose_landmarks_reach_the_request_and_come_back(
+    client: SmartML, fake_google: FakeGoogle, asked: bool
+) -> None:
+    options = {"include_attributes": True, "include_pose_landmarks": True} if asked else {}
+    v = client.video.annotate(MP4, ["faces", "people"], poll_interval=0.01, **options)
+    context = fake_google.requests("AnnotateVideo")[0].video_context
+    face_config, person_config = context.face_detection_config, context.person_detection_config
+    assert face_config.include_bounding_boxes and person_config.include_bounding_boxes
+    assert face_config.include_attributes is asked
+    assert person_config.include_attributes is person_config.include_pose_landmarks is asked
+    face, person = v.object_tracks
+    assert (face.name, person.name) == ("face", "person")
+    if not asked:
+        frames = [*face.frames, *person.frames]
+        assert frames and not any(f.attributes or f.landmarks for f in frames)
+        return
+    for frame in face.frames:
+        found = {a.name: a.confidence for a in frame.attributes}
+        assert found == pytest.approx({"glasses": 0.91, "smiling": 0.78, "headwear": 0.04})
+        assert not frame.landmarks  # Google gives faces no landmarks
+    for frame in person.frames:
+        assert [(a.name, a.value) for a in frame.attributes] == [
+            ("UpperCloth", "Blue"),
+            ("LowerCloth", "Jeans"),
+        ]
+        points = {m.name: m.point for m in frame.landmarks}
+        assert len(points) == 17 and {"nose", "left_shoulder", "right_ankle"} <= set(points)
+        box = frame.box
+        assert all(
+            box.x_min <= p.x <= box.x_max and box.y_min <= p.y <= box.y_max for p in points.values()
+        )
+        assert points["nose"].y < points["left_shoulder"].y < points["left_ankle"].y
+        assert all(m.confidence == pytest.approx(0.8) for m in frame.landmarks)
+    again = VideoAnnotation.model_validate_json(v.model_dump_json())
+    assert again.object_tracks == v.object_tracks
+
+
+def test_logos_with_their_segments_and_tracks(client: SmartML, fake_google: FakeGoogle) -> None:
+    v = client.video.annotate(MP4, ["logos"], poll_interval=0.01)
+    (request,) = fake_google.requests("AnnotateVideo")
+    assert [f.name for f in request.features] == ["LOGO_RECOGNITION"]
+    (logo,) = v.logos
+    assert (logo.description, logo.mid) == ("Google", "/m/045c7b")
+    assert [(s.start, s.end) for s in logo.segments] == [(0.0, 5.0)]  # the first shot of 10 s
+    (track,) = logo.tracks
+    assert (track.name, track.confidence) == ("Google", pytest.approx(0.87))
+    assert (track.segment.start, track.segment.end) == (0.0, 5.0)
+    assert [f.time for f in track.frames] == [0.0, 2.5, 5.0]
+    lefts = [f.box.x_min for f in track.frames]
+    assert lefts == sorted(lefts, reverse=True) and lefts[0] == pytest.approx(0.7)
+    assert not v.object_tracks and not v.shot_changes  # only what was asked
+
+
+def test_track_attributes_and_landmarks_of_a_recorded_answer(
+    client: SmartML, fake_google: FakeGoogle
+) -> None:
+    """Attributes over a whole track (Google's ``Track.attributes``) and landmarks a hair
+    outside the frame (clamped) in a response given as a dict."""
+    obj = {
+        "normalized_bounding_box": {"left": 0.2, "top": 0.1, "right": 0.6, "bottom": 0.9},
+        "time_offset": {"seconds": 1, "nanos": 500_000_000},
+        "landmarks": [
+            {"name": "left_wrist", "point": {"x": 1.0000002, "y": 0.5}, "confidence": 0.6}
+        ],
+    }
+    track = {
+        "segment": {"start_time_offset": {"seconds": 1}, "end_time_offset": {"seconds": 3}},
+        "timestamped_objects": [obj],
+        "attributes": [{"name": "Hat", "value": "None", "confidence": 0.7}],
+        "confidence": 0.95,
+    }
+    fake_google.respond(
+        "AnnotateVideo",
+        {"annotation_results": [{"person_detection_annotations": [{"tracks": [track]}]}]},
+    )
+    v = client.video.annotate(MP4, ["people"], include_pose_landmarks=True, poll_interval=0.01)
+    (person,) = v.object_tracks
+    assert [(a.name, a.value, a.confidence) for a in person.attributes] == [
+        ("Hat", "None", pytest.approx(0.7))
+    ]
+    (frame,) = person.frames
+    (wrist,) = frame.landmarks
+    assert (frame.time, wrist.name, wrist.point.x, wrist.point.y) == (1.5, "left_wrist", 1.0, 0.5)
+
+
+def test_a_chain_sends_logos_to_google_with_the_local_refusal_recorded(
+    fake_google: FakeGoogle,
+) -> None:
+    with SmartML(["local", "google"], google_endpoint=fake_google.endpoint) as client:
+        v = client.video.annotate(MP4, ["logos"], poll_interval=0.01)
+        faces = client.video.annotate(MP4, ["faces"], include_attributes=True, poll_interval=0.01)
+    assert v.backend == "google" and v.logos
+    (refused,) = v.attempts[:1]
+    assert (refused.backend, refused.error_type) == ("local", "UnsupportedCapabilityError")
+    assert "no offline logo recognizer" in refused.message
+    assert faces.backend == "google" and faces.object_tracks[0].frames[0].attributes
+    assert faces.attempts[0].error_type == "UnsupportedOptionError"

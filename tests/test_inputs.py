@@ -311,6 +311,40 @@ def test_audio_reads_its_own_header() -> None:
         Audio.coerce(wav_bytes()[:30])
 
 
+@pytest.mark.parametrize(
+    ("head", "audio_format"),
+    [
+        (b"\x00\x00\x00\x1cftypM4A \x00\x00\x02\x00", "m4a"),
+        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", "m4a"),  # an MP4 video's sound
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00", "mov"),
+        (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "mov"),
+        (b"\x1a\x45\xdf\xa3\x9fB\x86\x81\x01B\x82\x84webm", "webm"),
+        (b"\x1a\x45\xdf\xa3\xa3B\x86\x81\x01B\x82\x88matroska", "mkv"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", "avi"),
+        (b"#!AMR\n\x04", "amr"),
+        (b"\xff\xf1\x60\x40", "aac"),
+    ],
+)
+def test_audio_in_containers_and_videos_is_sniffed(head: bytes, audio_format: str) -> None:
+    audio = Audio.coerce(head + b"\0" * 300)
+    assert audio.format == audio_format
+    with pytest.raises(InvalidInputError, match=r"cannot decode audio|could not be decoded"):
+        audio.decode()  # a header and zeros
+
+
+def test_non_pcm_wav_is_probed_by_soundfile() -> None:
+    from smartml.codecs import encode
+
+    mulaw, _ = encode(np.zeros(8000, np.float32), 8000, "mulaw")
+    audio = Audio.coerce(mulaw)
+    assert (audio.format, audio.encoding, audio.sample_rate, audio.duration) == (
+        "wav",
+        "ULAW",
+        8000,
+        1.0,
+    )
+
+
 def test_audio_samples_that_are_not_numbers_are_refused() -> None:
     import soundfile
 

@@ -96,11 +96,11 @@ ERRORS: dict[str, tuple[Callable[[], bytes], str | None, type[Exception], str]] 
     "zero-length": (lambda: samples.wav(samples.silence(0)), None, InvalidInputError, "no samples"),
     "text-as-wav": (lambda: b"just some words, not audio", None, InvalidInputError, "not a supp"),
     "empty-file": (lambda: b"", None, InvalidInputError, "empty"),
-    "french": (
+    "klingon": (
         lambda: samples.wav(samples.speak(CLEAR[0])),
-        "fr",
+        "tlh",
         UnsupportedCapabilityError,
-        "fr",
+        "tlh",
     ),
 }
 
@@ -161,11 +161,13 @@ def test_word_confidence_off(
     assert result.confidence == pytest.approx(asked_result.confidence)  # the transcript's stays
 
 
-def test_another_language_is_refused_naming_the_option(
+def test_a_language_no_whisper_model_hears_is_refused_naming_the_option(
     client: SmartML, asked_speech: bytes
 ) -> None:
-    with pytest.raises(UnsupportedOptionError, match="English only, not language='fr'") as info:
-        client.speech.transcribe(asked_speech, language="fr")
+    with pytest.raises(
+        UnsupportedOptionError, match="99 languages only, not language='tlh'"
+    ) as info:
+        client.speech.transcribe(asked_speech, language="tlh")
     assert (info.value.option, info.value.backend) == ("language", "local")
     assert info.value.supported_by == ["google"]
     assert 'backend="google"' in (info.value.hint or "")

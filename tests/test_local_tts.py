@@ -3,10 +3,12 @@ Face VITS model is tested in test_local_hf.py, with the other tiny configured mo
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +21,9 @@ from smartml.codecs import decode
 from smartml.errors import BackendUnavailableError, InvalidInputError, UnsupportedOptionError
 from smartml.results.tts import AUDIO_FORMATS, SynthesizedSpeech
 from smartml.testing import FakeGoogle
+
+if TYPE_CHECKING:
+    from smartml.codecs import Samples
 
 HAS_ESPEAK = shutil.which("espeak-ng") is not None
 HAS_PIPER = not missing(PiperEngine.requires)
@@ -43,9 +48,20 @@ def _a_voice_is_installed() -> None:
         pytest.fail("neither espeak-ng nor smartml[piper] is installed: no local TTS to test")
 
 
-def _decoded(result: SynthesizedSpeech) -> tuple[float, float]:
+def _samples(result: SynthesizedSpeech) -> tuple[Samples, int]:
+    """The samples of any format (raw ``pcm`` read as 16-bit little-endian)."""
+    import numpy as np
+
+    if result.audio_format == "pcm":
+        pcm = np.frombuffer(result.audio, "<i2").astype(np.float32) / 32768
+        return pcm, result.sample_rate
     samples, rate = decode(result.audio)
     assert rate == result.sample_rate
+    return samples, rate
+
+
+def _decoded(result: SynthesizedSpeech) -> tuple[float, float]:
+    samples, rate = _samples(result)
     return len(samples) / rate, median_f0(samples, rate)
 
 
@@ -325,3 +341,136 @@ def test_the_encoder_writes_minutes_of_ogg_vorbis_in_one_go() -> None:
     encoder.write(tone, rate)
     samples, written = decode(encoder.close())
     assert written == rate and len(samples) == len(tone) and encoder.duration == 200.0
+
+
+# ---- telephony formats, output rate, effects profiles ---------------------------------------
+def _band_share(samples: Samples, rate: int, low: float, high: float) -> float:
+    """The share of the signal's energy between ``low`` and ``high`` Hz."""
+    import numpy as np
+
+    power = np.abs(np.fft.rfft(samples)) ** 2
+    hz = np.fft.rfftfreq(len(samples), 1 / rate)
+    return float(power[(hz >= low) & (hz <= high)].sum() / power.sum())
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+@pytest.mark.parametrize(("audio_format", "tag"), [("mulaw", 7), ("alaw", 6), ("wav", 1)])
+def test_telephony_formats_at_8_khz(client: SmartML, audio_format: str, tag: int) -> None:
+    from smartml.codecs import read_wav
+
+    result = client.tts.synthesize(TEXT, voice=ESPEAK, audio_format=audio_format, sample_rate=8000)
+    wav = read_wav(result.audio)
+    assert (wav.format_tag, wav.sample_rate, wav.channels) == (tag, 8000, 1)
+    assert result.sample_rate == 8000
+    assert wav.duration == pytest.approx(result.duration, abs=0.01)
+    assert _decoded(result)[0] == pytest.approx(result.duration, abs=0.01)
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_raw_pcm_has_no_header_and_the_same_samples_as_wav(client: SmartML) -> None:
+    import numpy as np
+
+    pcm = client.tts.synthesize(TEXT, voice=ESPEAK, audio_format="pcm", sample_rate=16000)
+    wav = client.tts.synthesize(TEXT, voice=ESPEAK, audio_format="wav", sample_rate=16000)
+    assert pcm.audio[:4] != b"RIFF" and len(pcm.audio) % 2 == 0
+    assert pcm.audio == decode_payload(wav.audio)
+    assert pcm.sample_rate == 16000 and pcm.duration == wav.duration
+    samples, _ = _samples(pcm)
+    assert len(samples) / 16000 == pytest.approx(pcm.duration, abs=0.01)
+    assert float(np.abs(samples).max()) > 0.1
+
+
+def decode_payload(wav: bytes) -> bytes:
+    from smartml.codecs import read_wav
+
+    return read_wav(wav).payload
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_telephony_profile_keeps_the_phone_band(client: SmartML) -> None:
+    plain = client.tts.synthesize(TEXT, voice=ESPEAK, sample_rate=16000)
+    phone = client.tts.synthesize(
+        TEXT,
+        voice=ESPEAK,
+        sample_rate=16000,
+        effects_profile="telephony-class-application",
+    )
+    (before, rate), (after, _) = _samples(plain), _samples(phone)
+    assert len(before) == len(after) and phone.duration == plain.duration
+    outside = _band_share(before, rate, 0, 200) + _band_share(before, rate, 4000, 8000)
+    filtered = _band_share(after, rate, 0, 200) + _band_share(after, rate, 4000, 8000)
+    assert outside > 0.05 and filtered < outside / 20  # espeak-ng's low F0 and sibilants
+    assert _band_share(after, rate, 300, 3400) > 0.95
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_small_speaker_profiles_cut_the_bass_in_order(client: SmartML) -> None:
+    plain = client.tts.synthesize(TEXT, voice=ESPEAK)
+    small = client.tts.synthesize(
+        TEXT,
+        voice=ESPEAK,
+        effects_profile=["small-bluetooth-speaker-class-device", "wearable-class-device"],
+    )
+    (before, rate), (after, _) = _samples(plain), _samples(small)
+    assert _band_share(before, rate, 0, 150) > 0.02
+    assert _band_share(after, rate, 0, 150) < _band_share(before, rate, 0, 150) / 50
+    assert _band_share(after, rate, 1000, 4000) > _band_share(before, rate, 1000, 4000)
+
+
+def test_a_profile_local_cannot_approximate_is_refused_by_name(client: SmartML) -> None:
+    with pytest.raises(UnsupportedOptionError) as info:
+        client.tts.synthesize(
+            "Hello.",
+            effects_profile=["telephony-class-application", "headphone-class-device"],
+        )
+    error = info.value
+    assert (error.option, error.backend, error.supported_by) == (
+        "effects_profile",
+        "local",
+        ["google"],
+    )
+    assert "headphone-class-device" in error.message
+    assert "telephony-class-application" not in error.message  # approximated: not refused
+    assert error.hint is not None and "telephony-class-application" in error.hint
+    with pytest.raises(InvalidInputError, match="must be one of"):  # a typo is wrong anywhere
+        client.tts.synthesize("Hello.", effects_profile="headphones")
+
+
+def test_a_chain_takes_a_refused_profile_to_google(fake_google: FakeGoogle) -> None:
+    with SmartML(backend=["local", "google"], google_endpoint=fake_google.endpoint) as chain:
+        result = chain.tts.synthesize("Hello.", effects_profile="large-automotive-class-device")
+    assert result.backend == "google"
+    (request,) = fake_google.requests("SynthesizeSpeech")
+    assert list(request.audio_config.effects_profile_id) == ["large-automotive-class-device"]
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_voices_match_by_language_prefix(client: SmartML) -> None:
+    english = client.tts.voices("en")
+    codes = {c.lower() for v in english for c in v.language_codes}
+    assert {"en-us", "en-gb"} <= codes and all(c.startswith("en-") for c in codes)
+    american = {v.name for v in client.tts.voices("en-US")}
+    assert ESPEAK in american and "de" not in american
+    assert {v.name for v in client.tts.voices("EN_us")} == american  # case and _ don't matter
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed (apt-get)")
+def test_the_cli_writes_telephony_audio(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from smartml.cli import app
+    from smartml.codecs import read_wav
+
+    speak = ["tts", "synthesize", "Hello there.", "--voice", ESPEAK, "-b", "local"]
+    raw, call = tmp_path / "hello.raw", tmp_path / "call.wav"
+    runner = CliRunner()
+    done = runner.invoke(app, [*speak, "-o", str(raw), "--sample-rate", "8000", "--json"])
+    assert done.exit_code == 0, done.output
+    meta = json.loads(done.output)
+    assert (meta["audio_format"], meta["sample_rate"]) == ("pcm", 8000)
+    assert len(raw.read_bytes()) == 2 * round(meta["duration"] * 8000)
+    phone = ["--format", "mulaw", "--sample-rate", "8000"]
+    profile = ["--effects-profile", "telephony-class-application"]
+    done = runner.invoke(app, [*speak, "-o", str(call), *phone, *profile])
+    assert done.exit_code == 0, done.output
+    assert read_wav(call.read_bytes())[:3] == (7, 8000, 1)

@@ -11,9 +11,10 @@ import audio_samples
 import numpy as np
 import pytest
 import video_samples
+from PIL.Image import Image as PILImage
 
 from smartml import SmartML
-from smartml.errors import InvalidInputError
+from smartml.errors import InvalidInputError, UnsupportedCapabilityError, UnsupportedOptionError
 from smartml.results import VideoAnnotation
 from smartml.results.common import Likelihood
 
@@ -159,22 +160,46 @@ def test_broken_inputs_are_clear_errors(
     assert expected in message.lower(), message
 
 
-def test_locate_finds_a_clip_in_a_long_video(client: Any, tmp_path: Path) -> None:
-    from smartml.backends.local.video import series
-
-    names = video_samples.LONG_VIDEO_PHOTOS  # 10 pans of 6 s: a 60 s video
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """10 pans of 6 s over the photos: a 60 s video, and its frames."""
+    names = video_samples.LONG_VIDEO_PHOTOS
     frames = list(itertools.chain(*(video_samples.pan(name, 6.0) for name in names)))
     assert len(frames) == 60 * video_samples.FPS
+    path = tmp_path_factory.mktemp("video") / "long.mp4"
+    path.write_bytes(video_samples.write_video(frames))
+    return path, frames
+
+
+def frame_at(video: Path, time: float) -> PILImage:
+    """The decoded frame of ``video`` shown at ``time`` seconds (what a screenshot is)."""
+    import av
+
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            if frame.time is not None and frame.time >= time - 1e-3:
+                image: PILImage = frame.to_image()
+                return image
+    raise AssertionError(f"no frame at {time} s in {video}")
+
+
+def test_locate_finds_a_clip_in_a_long_video(
+    client: Any, long_video: tuple[Path, list[Any]], tmp_path: Path
+) -> None:
+    from smartml.backends.local.video import series
+
+    long, frames = long_video
     offset = 37.4
     first = round(offset * video_samples.FPS)
     clip = frames[first : first + 5 * video_samples.FPS]
-    long, short = tmp_path / "long.mp4", tmp_path / "clip.mp4"
-    long.write_bytes(video_samples.write_video(frames))
+    short = tmp_path / "clip.mp4"
     short.write_bytes(video_samples.write_video(clip))
 
     found = client.video.locate(short, long)
     matches = found.matches
+    assert found.example == "clip"
     assert matches[0].offset == pytest.approx(offset, abs=0.5), matches
+    assert matches[0].end == pytest.approx(matches[0].offset + 5.0, abs=0.1)
     assert matches[0].score > 0.8
     assert all(m.score <= matches[0].score for m in matches)
     assert found.clip_duration == pytest.approx(5.0, abs=0.1)
@@ -231,3 +256,70 @@ def test_an_async_progress_callback_is_run_on_the_callers_loop(shots_video: Path
 
     asyncio.run(annotate())
     assert seen and seen == sorted(seen) and seen[-1] == 100.0
+
+
+def test_locate_finds_the_shot_a_screenshot_was_taken_from(
+    client: Any, shots_video: Path, tmp_path: Path
+) -> None:
+    """A JPEG of the frame at 3 s (chelsea, the 2-4 s shot): that shot is the best match,
+    from cut to cut; the same image as a PIL image or a PNG path gives the same answer."""
+    screenshot = frame_at(shots_video, 3.0)
+    jpeg = tmp_path / "screenshot.jpg"
+    screenshot.save(jpeg, quality=90)
+    png = tmp_path / "screenshot.png"
+    screenshot.save(png)
+
+    found = client.video.locate(jpeg.read_bytes(), shots_video)
+    assert (found.example, found.clip_duration) == ("image", None)
+    best, *others = found.matches
+    assert (best.offset, best.end) == (
+        pytest.approx(SHOT, abs=0.05),
+        pytest.approx(2 * SHOT, abs=0.05),
+    )
+    assert best.score > 0.9 and all(m.score < 0.5 for m in others), found.matches
+    spans = sorted((m.offset, m.end) for m in others)  # the other two shots, cut to cut
+    assert spans == [
+        (pytest.approx(0.0, abs=0.05), pytest.approx(SHOT, abs=0.05)),
+        (pytest.approx(2 * SHOT, abs=0.05), pytest.approx(3 * SHOT, abs=0.05)),
+    ]
+    for same in (screenshot, png):
+        again = client.video.locate(same, shots_video, max_results=1)
+        assert [(m.offset, m.end) for m in again.matches] == [(best.offset, best.end)]
+
+
+def test_locate_finds_the_stretch_of_a_pan_a_screenshot_comes_from(
+    client: Any, long_video: tuple[Path, list[Any]]
+) -> None:
+    """The frame at 37.4 s of the 60 s video, inside the 36-42 s pan over one photo: the
+    best match is that pan (the view changes along it, the photo does not)."""
+    long, _ = long_video
+    found = client.video.locate(frame_at(long, 37.4), long, max_results=3)
+    best = found.matches[0]
+    assert best.end is not None
+    assert best.offset <= 37.4 <= best.end
+    assert best.offset == pytest.approx(36.0, abs=0.5) and best.end == pytest.approx(42.0, abs=0.5)
+    assert best.score > 0.9
+    assert all(m.score < best.score - 0.1 for m in found.matches[1:])
+    spans = sorted((m.offset, m.end or m.offset) for m in found.matches)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # they never overlap
+
+
+def test_what_only_google_serves_is_refused_with_the_reason(client: Any, shots_video: Path) -> None:
+    with pytest.raises(UnsupportedCapabilityError, match="no offline logo recognizer") as refused:
+        client.video.annotate(shots_video, ["shots", "logos"])
+    assert refused.value.supported_by == ["google"]
+    for feature, option in (
+        ("faces", "include_attributes"),
+        ("people", "include_attributes"),
+        ("people", "include_pose_landmarks"),
+    ):
+        with pytest.raises(UnsupportedOptionError) as info:
+            client.video.annotate(shots_video, [feature], **{option: True})
+        error = info.value
+        assert (error.option, error.capability, error.supported_by) == (
+            option,
+            f"video.{feature}",
+            ["google"],
+        )
+    annotation = client.video.annotate(shots_video, ["faces"], include_attributes=False)
+    assert annotation.object_tracks  # the default value is no request: served

@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-from smartml.backends.tasks import R, Task
+from smartml.backends.tasks import R, StreamTask, Task
 from smartml.catalogue import Feature
 from smartml.errors import BackendUnavailableError
+from smartml.results import StreamingResult
 from smartml.settings import Settings
 
 Handler = Callable[[Any], Awaitable[Any]]
@@ -142,3 +143,7 @@ class Backend(ABC):
         """Run ``task`` with its handler. The router has already checked that this
         backend serves and honours what the task asks, and that it is usable."""
         return cast(R, await self._table()[type(task)](task))
+
+    async def stream(self, task: StreamTask) -> AsyncIterator[StreamingResult]:
+        """Start a streaming task: its handler returns the async iterator of results."""
+        return cast(AsyncIterator[StreamingResult], await self._table()[type(task)](task))

@@ -9,7 +9,7 @@ checks against the options each backend honours.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -31,6 +31,8 @@ from smartml.results import (
     Result,
     SafeSearchResult,
     SentimentResult,
+    SpokenLanguage,
+    StreamingResult,
     SyntaxResult,
     SynthesizedSpeech,
     TextResult,
@@ -271,6 +273,33 @@ class TranscribeTask(Task[Transcript]):
 
 
 @dataclass(frozen=True)
+class SpeechLanguageTask(Task[SpokenLanguage]):
+    """Which language is spoken in ``audio``; ``candidates`` (empty: any) bounds the
+    answer."""
+
+    feature: ClassVar[Feature] = catalogue.SPEECH_DETECT_LANGUAGE
+    audio: Audio
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamTask(Task[StreamingResult]):
+    """Recognize speech as it arrives: ``chunks`` yields raw mono samples in
+    ``encoding`` at ``sample_rate`` (any chunk size; an empty chunk is skipped). A
+    handler of this task returns an async iterator of :class:`StreamingResult`, not one
+    result (see :meth:`smartml._router.Router.stream`). ``options``: the other
+    ``speech.stream`` options set (``speech_contexts``, ``punctuation``)."""
+
+    feature: ClassVar[Feature] = catalogue.SPEECH_STREAM
+    chunks: AsyncIterator[bytes]
+    sample_rate: int = 16000
+    encoding: str = "linear16"
+    language: str | None = None
+    interim_results: bool = True
+    options: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SynthesizeTask(Task[SynthesizedSpeech]):
     feature: ClassVar[Feature] = catalogue.TTS_SYNTHESIZE
     text: str
@@ -281,6 +310,8 @@ class SynthesizeTask(Task[SynthesizedSpeech]):
     pitch: float = 0.0
     volume_gain_db: float = 0.0
     progress: Callable[[float], object] | None = None
+    effects_profile: tuple[str, ...] = ()  # Google's effects_profile_id, applied in order
+    sample_rate: int | None = None  # of the output; None: the voice's natural rate
 
 
 @dataclass(frozen=True)

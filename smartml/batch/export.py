@@ -105,6 +105,7 @@ SUMMARIES: dict[Feature, Summary] = {
     catalogue.VIDEO_TEXT: lambda r: " | ".join(t.get("text", "") for t in r.get("text", [])),
     catalogue.VIDEO_FACES: _tracks,
     catalogue.VIDEO_PEOPLE: _tracks,
+    catalogue.VIDEO_LOGOS: lambda r: _names(r.get("logos", []), "description", None),
 }
 
 

@@ -4,6 +4,10 @@ things up."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from smartml.catalogue.model import Billing, Feature, Google, Kind, Local, Unit
 from smartml.catalogue.options import (
     Boolean,
@@ -14,6 +18,7 @@ from smartml.catalogue.options import (
     Languages,
     Number,
     Option,
+    OptionType,
     PhraseHints,
     Text,
 )
@@ -31,6 +36,8 @@ from smartml.results import (
     Result,
     SafeSearchResult,
     SentimentResult,
+    SpokenLanguage,
+    StreamingResult,
     SyntaxResult,
     SynthesizedSpeech,
     TextResult,
@@ -40,7 +47,7 @@ from smartml.results import (
     VoicesResult,
 )
 from smartml.results.translate import LanguagesResult, TranslatedDocument
-from smartml.results.tts import AUDIO_FORMATS
+from smartml.results.tts import AUDIO_FORMATS, EFFECTS_PROFILES
 
 # ---- shared options -------------------------------------------------------------------
 #: How many results a call may ask for (also ``vision.annotate``'s, for every feature).
@@ -91,6 +98,7 @@ def _video(
     google_options: tuple[str, ...] = _VIDEO_GOOGLE,
     aliases: tuple[str, ...] = (),
     default: bool = False,
+    refusals: tuple[tuple[str, str], ...] = (),
 ) -> Feature:
     return Feature(
         f"video.{key}",
@@ -105,6 +113,7 @@ def _video(
         local=local,
         billing=Billing(Unit.MINUTE, usd_per_minute, 1),
         default=default,
+        refusals=refusals,
     )
 
 
@@ -445,21 +454,57 @@ VIDEO_TEXT = _video(
     Local(_LOCAL_VIDEO + "OCR per frame", "text", _LOCAL_FRAMES),
     aliases=("ocr",),
 )
+#: Faces and people: what Google adds to each tracked frame when asked.
+INCLUDE_ATTRIBUTES = Option(
+    "include_attributes",
+    Boolean(),
+    False,
+    "Attributes of each tracked frame (a face: glasses, smiling, headwear...; a person: "
+    "clothing colour and type)",
+)
+INCLUDE_POSE_LANDMARKS = Option(
+    "include_pose_landmarks",
+    Boolean(),
+    False,
+    "Body landmarks (nose, shoulders, wrists...) of each tracked person, frame by frame",
+)
 VIDEO_FACES = _video(
     "faces",
     "FACE_DETECTION",
-    'Face tracks ("face" object tracks)',
+    'Face tracks ("face" object tracks), with attributes when asked',
     ("object_tracks",),
     0.10,
     Local(_LOCAL_VIDEO + "the face engine + IoU tracker", "faces", _LOCAL_FRAMES),
+    options=(*_FRAMES, INCLUDE_ATTRIBUTES),
+    google_options=(*_VIDEO_GOOGLE, INCLUDE_ATTRIBUTES.name),
 )
 VIDEO_PEOPLE = _video(
     "people",
     "PERSON_DETECTION",
-    'People tracks ("person" object tracks; offline, a face stands for a person)',
+    'People tracks ("person" object tracks; offline, a face stands for a person), with '
+    "pose landmarks and attributes when asked",
     ("object_tracks",),
     0.10,
     Local(_LOCAL_VIDEO + "the face engine + IoU tracker", "faces", _LOCAL_FRAMES),
+    options=(*_FRAMES, INCLUDE_POSE_LANDMARKS, INCLUDE_ATTRIBUTES),
+    google_options=(*_VIDEO_GOOGLE, INCLUDE_POSE_LANDMARKS.name, INCLUDE_ATTRIBUTES.name),
+)
+#: No offline engine: no package carries a logo recognizer's weights.
+VIDEO_LOGOS = _video(
+    "logos",
+    "LOGO_RECOGNITION",
+    "Brand logos, with the segments where they show and their tracks (boxes over time)",
+    ("logos",),
+    0.15,
+    None,
+    options=_VIDEO_CALL,
+    refusals=(
+        (
+            "local",
+            "smartml has no offline logo recognizer (no package carries one's weights); "
+            'a chain ["local", "google"] sends logos to Google',
+        ),
+    ),
 )
 VIDEO_KEYFRAMES = Feature(
     "video.keyframes",
@@ -474,9 +519,9 @@ VIDEO_KEYFRAMES = Feature(
 )
 VIDEO_LOCATE = Feature(
     "video.locate",
-    "Where a short clip occurs inside a longer video",
+    "Where a short clip, or an image, occurs inside a longer video",
     LocateResult,
-    "client.video.locate(clip, video)",
+    "client.video.locate(example, video)",
     options=(
         Option("fps", Number(0, 60, positive=True), 4.0, "Frames sampled per second"),
         _max_results(3),
@@ -486,7 +531,7 @@ VIDEO_LOCATE = Feature(
 
 # ---- speech ---------------------------------------------------------------------------
 #: Google Speech-to-Text v1 models.
-SPEECH_MODELS = (
+SPEECH_V1_MODELS = (
     "latest_long",
     "latest_short",
     "command_and_search",
@@ -496,6 +541,25 @@ SPEECH_MODELS = (
     "medical_conversation",
     "medical_dictation",
 )
+#: Google Speech-to-Text v2 models (served by recognizers; Chirp in a few regions).
+SPEECH_V2_MODELS = ("chirp", "chirp_2", "chirp_3", "long", "short", "telephony", "telephony_short")
+SPEECH_MODELS = SPEECH_V1_MODELS + SPEECH_V2_MODELS
+_RECOGNIZER = re.compile(r"^projects/[^/\s]+/locations/[^/\s]+/recognizers/[^/\s]+$")
+
+
+@dataclass(frozen=True)
+class SpeechModel(Text):
+    """A speech model: one of ``choices``, or a Speech v2 recognizer's resource name."""
+
+    def check(self, name: str, value: Any) -> str:
+        if isinstance(value, str) and _RECOGNIZER.match(value.strip()):
+            return value.strip()
+        return super().check(name, value)
+
+    def describe(self) -> str:
+        return f"{super().describe()}, or a recognizer projects/P/locations/L/recognizers/R"
+
+
 _WHISPER = ("language", "speech_contexts", "punctuation", "word_confidence")
 
 SPEECH_TRANSCRIBE = Feature(
@@ -508,7 +572,12 @@ SPEECH_TRANSCRIBE = Feature(
     aliases=("transcribe",),
     options=(
         Option("language", Language(), None, "The spoken language (BCP-47)"),
-        Option("model", Text(SPEECH_MODELS), None, "Google's recognition model"),
+        Option(
+            "model",
+            SpeechModel(SPEECH_MODELS),
+            None,
+            "Google's recognition model (v2's and recognizers go by Speech-to-Text v2)",
+        ),
         Option("use_enhanced", Boolean(), False, "Google's enhanced model, where there is one"),
         Option(
             "speech_contexts",
@@ -537,6 +606,7 @@ SPEECH_TRANSCRIBE = Feature(
         Option("alternatives", Integer(1, 30), 1, "Hypotheses to return"),
         PUNCTUATION,
         OPERATION_TIMEOUT,
+        PROGRESS,
         Option("beam_size", Integer(1, 20), None, "Whisper's beam size (default 5)"),
         Option("temperature", Number(0.0, 1.0), None, "Whisper's sampling temperature"),
         Option("vad_filter", Boolean(), None, "Whisper skips silence (default on)"),
@@ -564,10 +634,11 @@ SPEECH_TRANSCRIBE = Feature(
             "alternatives",
             "punctuation",
             "timeout",
+            "progress",
         ),
     ),
     local=Local(
-        "faster-whisper, Whisper tiny.en int8 (English)",
+        "faster-whisper: Whisper tiny.en (English) or base (99 languages, identified first), int8",
         "transcribe",
         (*_WHISPER, "beam_size", "temperature", "vad_filter", "initial_prompt", "hotwords"),
         "Hugging Face speech-recognition model",
@@ -577,15 +648,119 @@ SPEECH_TRANSCRIBE = Feature(
     default=True,
 )
 
+#: Raw audio a stream may carry (mono samples, no header).
+STREAM_ENCODINGS = ("linear16", "mulaw", "alaw")
+
+SPEECH_DETECT_LANGUAGE = Feature(
+    "speech.detect_language",
+    "Which language is spoken, with its probability and the runners-up",
+    SpokenLanguage,
+    "client.speech.detect_language(audio)",
+    aliases=("spoken_language",),
+    options=(
+        Option(
+            "candidates",
+            Languages(),
+            (),
+            "Languages the audio may be in (Google: at most 4, default en-US, es-ES, "
+            "fr-FR, de-DE); the answer is one of them",
+        ),
+    ),
+    google=Google("speech_v1", "Recognize", options=("candidates",)),
+    local=Local(
+        "faster-whisper, Whisper base int8 language head (99 languages)",
+        "detect_language",
+        ("candidates",),
+    ),
+    billing=Billing(Unit.MINUTE, 0.024, 1),
+)
+SPEECH_STREAM = Feature(
+    "speech.stream",
+    "Results as audio arrives: interim guesses and each utterance's final text",
+    StreamingResult,
+    "client.speech.stream(chunks, sample_rate=16000)",
+    options=(
+        Option("sample_rate", Integer(8000, 48000), 16000, "Samples per second of the chunks"),
+        Option("encoding", Text(STREAM_ENCODINGS), "linear16", "The chunks' raw mono samples"),
+        Option("language", Language(), None, "The spoken language (BCP-47)"),
+        Option("interim_results", Boolean(), True, "Yield interim guesses as well as finals"),
+        Option(
+            "speech_contexts",
+            PhraseHints(),
+            (),
+            "Phrase hints: words and phrases to favour (Whisper: as hotwords)",
+        ),
+        PUNCTUATION,
+    ),
+    google=Google(
+        "speech_v1",
+        "StreamingRecognize",
+        options=(
+            "sample_rate",
+            "encoding",
+            "language",
+            "interim_results",
+            "speech_contexts",
+            "punctuation",
+        ),
+    ),
+    local=Local(
+        "Silero VAD segments + faster-whisper per utterance",
+        "stream",
+        (
+            "sample_rate",
+            "encoding",
+            "language",
+            "interim_results",
+            "speech_contexts",
+            "punctuation",
+        ),
+    ),
+    billing=Billing(Unit.MINUTE, 0.024, 1),
+)
+
+
 # ---- text-to-speech -------------------------------------------------------------------
+class Choices(OptionType):
+    """A list of values from ``choices``, in order (one string is a list of one)."""
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+
+    def check(self, name: str, value: object) -> tuple[str, ...]:
+        items = value if isinstance(value, list | tuple) else (value,)
+        return tuple(Text(self.choices).check(name, item) for item in items)
+
+    def describe(self) -> str:
+        return f"a list of: {', '.join(self.choices)}"
+
+
 _TTS_OPTIONS = (
     Option("voice", Text(), None, "A voice name (see tts.voices); default: the language's"),
     Option("language", Language(), "en-US", "The language to speak"),
-    Option("audio_format", Text(AUDIO_FORMATS), "wav", "The audio encoding"),
+    Option(
+        "audio_format",
+        Text(AUDIO_FORMATS),
+        "wav",
+        "The audio encoding (mulaw/alaw: G.711 in WAV; pcm: 16-bit samples, no header)",
+    ),
     Option("speaking_rate", Number(0.25, 4.0), 1.0, "Speed, 1.0 is normal"),
     Option("pitch", Number(-20.0, 20.0), 0.0, "Semitones up or down"),
     Option("volume_gain_db", Number(-96.0, 16.0), 0.0, "Loudness, dB relative to normal"),
     PROGRESS,
+    Option(
+        "effects_profile",
+        Choices(EFFECTS_PROFILES),
+        (),
+        "Device profiles the audio is tuned for, applied in order (Google's "
+        "effects_profile_id; offline: telephony, handset, wearable, small speaker)",
+    ),
+    Option(
+        "sample_rate",
+        Integer(8000, 48000),
+        None,
+        "Output sample rate in Hz (8000 for telephony); default: the voice's",
+    ),
 )
 _TTS_NAMES = tuple(o.name for o in _TTS_OPTIONS)
 
@@ -744,9 +919,12 @@ FEATURES: tuple[Feature, ...] = (
     VIDEO_TEXT,
     VIDEO_FACES,
     VIDEO_PEOPLE,
+    VIDEO_LOGOS,
     VIDEO_KEYFRAMES,
     VIDEO_LOCATE,
     SPEECH_TRANSCRIBE,
+    SPEECH_DETECT_LANGUAGE,
+    SPEECH_STREAM,
     TTS_SYNTHESIZE,
     TTS_VOICES,
     TRANSLATION_TRANSLATE,
@@ -759,6 +937,8 @@ __all__ = [
     "DOCUMENT_MIME_TYPES",
     "FEATURES",
     "FPS",
+    "INCLUDE_ATTRIBUTES",
+    "INCLUDE_POSE_LANDMARKS",
     "LANGUAGE_CLASSIFY",
     "LANGUAGE_DETECT",
     "LANGUAGE_ENTITIES",
@@ -773,8 +953,13 @@ __all__ = [
     "PROGRESS",
     "PUNCTUATION",
     "SHOT_FPS",
+    "SPEECH_DETECT_LANGUAGE",
     "SPEECH_MODELS",
+    "SPEECH_STREAM",
     "SPEECH_TRANSCRIBE",
+    "SPEECH_V1_MODELS",
+    "SPEECH_V2_MODELS",
+    "STREAM_ENCODINGS",
     "TEXT_LANGUAGE",
     "TEXT_MIME_TYPES",
     "TRANSLATION_DETECT",
@@ -788,6 +973,7 @@ __all__ = [
     "VIDEO_KEYFRAMES",
     "VIDEO_LABELS",
     "VIDEO_LOCATE",
+    "VIDEO_LOGOS",
     "VIDEO_OBJECTS",
     "VIDEO_PEOPLE",
     "VIDEO_SHOTS",
@@ -804,4 +990,5 @@ __all__ = [
     "VISION_SAFE_SEARCH",
     "VISION_TEXT",
     "VISION_WEB",
+    "SpeechModel",
 ]

@@ -1,4 +1,5 @@
-"""``smartml speech transcribe AUDIO``, ``smartml tts synthesize|voices``.
+"""``smartml speech transcribe|detect-language|stream AUDIO``, ``smartml tts
+synthesize|voices``.
 
 Audio never goes to the terminal: ``tts synthesize`` writes it to ``--output``, and its
 ``--json`` carries the metadata and the path. Long text shows a progress bar on stderr
@@ -37,7 +38,14 @@ from smartml.cli._common import (
     read_text_argument,
 )
 from smartml.errors import InvalidInputError
-from smartml.results import Result, SynthesizedSpeech, Transcript
+from smartml.inputs import file_chunks
+from smartml.results import (
+    Result,
+    SpokenLanguage,
+    StreamingResult,
+    SynthesizedSpeech,
+    Transcript,
+)
 from smartml.results.tts import AUDIO_FORMATS
 
 if TYPE_CHECKING:
@@ -55,7 +63,15 @@ SUFFIX_FORMATS = {
     ".ogg": "ogg_vorbis",
     ".opus": "ogg_opus",
     ".flac": "flac",
+    ".pcm": "pcm",  # raw 16-bit samples; mulaw/alaw are WAV files: -o x.wav --format mulaw
+    ".raw": "pcm",
 }
+EffectsProfileOption = typer.Option(
+    None, "--effects-profile", help="A device profile, e.g. telephony-class-application (repeat)"
+)
+CandidateOption = typer.Option(
+    None, "--candidate", "-c", help="A language it may be (repeat); default: any"
+)
 #: Characters from which ``tts synthesize`` shows a progress bar (on a terminal).
 LONG_TEXT = 2000
 
@@ -124,6 +140,93 @@ def transcribe(
         emit(client.speech.transcribe(audio, language=language, **options), json, _render)
 
 
+@speech_app.command("detect-language")
+def detect_language(
+    audio: str = typer.Argument(..., help="Audio path, gs:// URI or http(s) URL"),
+    candidate: list[str] | None = CandidateOption,
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+) -> None:
+    """Which language is spoken, its probability and the runners-up."""
+    with friendly_errors(), open_client(backend) as client:
+        found = client.speech.detect_language(audio, candidates=candidate or None)
+        emit(found, json, _render_language)
+
+
+def _render_language(result: BaseModel) -> None:
+    assert isinstance(result, SpokenLanguage)
+    probability = "" if result.probability is None else f" (probability {result.probability:.2f})"
+    out.print(f"[bold]{esc(result.language)}[/]{probability}")
+    if result.alternatives:
+        others = ", ".join(f"{code} {p:.2f}" for code, p in result.alternatives)
+        out.print(f"[dim]runners-up: {esc(others)}[/]")
+    out.print(provenance(result))
+
+
+@speech_app.command()
+def stream(
+    audio: str = typer.Argument(..., help="An audio file to replay as a stream"),
+    realtime: bool = typer.Option(
+        False, "--realtime", help="Send the audio at the pace it plays (as a microphone would)"
+    ),
+    language: str | None = typer.Option(None, "--language", "-l", help="BCP-47, e.g. en-US"),
+    interim: bool = typer.Option(True, "--interim/--no-interim", help="Show interim results"),
+    chunk_ms: int = typer.Option(100, "--chunk-ms", min=10, max=1000, help="Chunk length"),
+    backend: str | None = BackendOption,
+    json: bool = JsonOption,
+    option: list[str] | None = OptionsOption,
+) -> None:
+    """Replay AUDIO as a stream of 16 kHz chunks and print results as they come: finals
+    with their times, interim guesses (dim, on a terminal) while an utterance goes on;
+    with --json, one JSON object per line."""
+    with friendly_errors(), open_client(backend) as client:
+        options = parse_options(option)
+        chunks = file_chunks(audio, chunk_seconds=chunk_ms / 1000, realtime=realtime)
+        results = client.speech.stream(
+            chunks,
+            sample_rate=16000,
+            language=language,
+            interim_results=interim,
+            **options,
+        )
+        show = _Transcript(as_json=json, live=sys.stdout.isatty())
+        for result in results:
+            show(result)
+        show.close()
+
+
+class _Transcript:
+    """Prints stream results: finals on their own lines, the latest interim one over
+    itself on a terminal, or every result as a JSON line."""
+
+    def __init__(self, *, as_json: bool, live: bool) -> None:
+        self.as_json = as_json
+        self.live = live
+        self.last: StreamingResult | None = None
+
+    def __call__(self, result: StreamingResult) -> None:
+        self.last = result
+        if self.as_json:
+            line = result.model_dump_json(exclude={"raw"})
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        elif result.is_final:
+            out.print(
+                f"[dim]{result.start:7.2f}-{result.end:7.2f}[/]  {esc(result.text)}",
+                end="\x1b[K\n" if self.live else "\n",
+            )
+        elif self.live:
+            out.print(f"[dim]  ...  {esc(result.text)}[/]", end="\x1b[K\r")
+
+    def close(self) -> None:
+        if self.as_json:
+            return
+        if self.last is None:
+            out.print("[yellow]no speech recognized[/]")
+        else:
+            out.print(provenance(self.last))
+
+
 @tts_app.command()
 def synthesize(
     text: str = TextArgument,
@@ -135,6 +238,10 @@ def synthesize(
     language: str = typer.Option("en-US", "--language", "-l", help="BCP-47 language"),
     rate: float = typer.Option(1.0, "--rate", help="Speaking rate, 0.25 to 4"),
     pitch: float = typer.Option(0.0, "--pitch", help="Pitch in semitones, -20 to 20"),
+    sample_rate: int | None = typer.Option(
+        None, "--sample-rate", help="Output rate in Hz, e.g. 8000 for telephony"
+    ),
+    effects_profile: list[str] | None = EffectsProfileOption,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
 ) -> None:
@@ -155,6 +262,8 @@ def synthesize(
                 speaking_rate=rate,
                 pitch=pitch,
                 progress=progress,
+                sample_rate=sample_rate,
+                effects_profile=effects_profile or None,
             )
         _write(speech, output, json)
 

@@ -104,6 +104,9 @@ def _render(result: VideoAnnotation) -> None:
             f"track {esc(track.name)} #{track.track_id}: {track.segment.start:.1f}–"
             f"{track.segment.end:.1f} s, {len(track.frames)} boxes"
         )
+    for logo in result.logos:
+        spans = ", ".join(f"{s.start:.1f}–{s.end:.1f} s" for s in logo.segments)
+        out.print(f"logo {esc(logo.description)}: {spans or 'seen'}, {len(logo.tracks)} tracks")
     if result.transcript and result.transcript.text:
         out.print(f"speech: {esc(result.transcript.text)}")
     if result.explicit_frames:
@@ -151,20 +154,21 @@ def keyframes(
 
 @app.command()
 def locate(
-    clip: str = typer.Argument(..., help="The short clip to find"),
+    example: str = typer.Argument(..., help="The short clip, or an image, to find"),
     video: str = VideoArgument,
     backend: str | None = BackendOption,
     json: bool = JsonOption,
     max_results: int = typer.Option(3, "--max-results", min=1),
 ) -> None:
-    """Where CLIP occurs inside VIDEO: best offsets first."""
+    """Where EXAMPLE (a clip, or an image) occurs inside VIDEO: best matches first."""
     with friendly_errors(), open_client(backend) as client:
-        result = client.video.locate(clip, video, max_results=max_results)
+        result = client.video.locate(example, video, max_results=max_results)
     if json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
     for match in result.matches:
-        out.print(f"at {match.offset:8.2f} s   score {match.score:.3f}")
+        until = f" to {match.end:8.2f} s" if match.end is not None else ""
+        out.print(f"at {match.offset:8.2f} s{until}   score {match.score:.3f}")
 
 
 @app.command()

@@ -1,9 +1,10 @@
 """Audio input: path, bytes, gs:// URI or URL; the format is read from the bytes.
 
-WAV headers are read on creation with the standard library; other formats (FLAC, OGG,
-MP3) are probed lazily through ``soundfile`` by :meth:`Audio.info`, and
-:meth:`Audio.decode` turns any of them into float32 samples at the rate an engine needs.
-numpy and soundfile are imported only inside those methods.
+WAV headers are read on creation with the standard library; other formats are probed
+lazily by :meth:`Audio.info` (:func:`smartml.codecs.probe`: soundfile for FLAC, OGG and
+MP3, PyAV for M4A/AAC, WebM/Opus, AMR and the audio track of a video file such as MP4,
+MKV or MOV), and :meth:`Audio.decode` turns any of them into float32 samples at the rate
+an engine needs. numpy, soundfile and PyAV are imported only inside those methods.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from smartml.errors import InvalidInputError
-from smartml.inputs._source import Media, Signature
+from smartml.inputs._source import SNIFF_BYTES, Media, Signature
 
 if TYPE_CHECKING:
     from smartml.codecs import Samples
@@ -24,8 +25,9 @@ _WAV_WIDTHS = {1: "PCM_U8", 2: "PCM_16", 3: "PCM_24", 4: "PCM_32"}
 
 @dataclass(frozen=True)
 class AudioInfo:
-    """What an audio file's header says: ``encoding`` is libsndfile's subtype name
-    (``PCM_16``, ``FLAC``... e.g. ``VORBIS``, ``MPEG_LAYER_III``)."""
+    """What an audio file says: ``encoding`` is libsndfile's subtype name (``PCM_16``,
+    ``VORBIS``, ``MPEG_LAYER_III``...) or FFmpeg's codec name for what PyAV reads
+    (``AAC``, ``OPUS``, ``AMRNB``); ``frames`` per channel."""
 
     format: str
     encoding: str
@@ -40,8 +42,9 @@ class AudioInfo:
 
 
 class Audio(Media):
-    """An audio file. WAV headers are checked on creation; other formats when probed
-    (:meth:`info`) or decoded (:meth:`decode`)."""
+    """An audio file, or a video file whose first audio track is the audio. WAV headers
+    are checked on creation; other formats when probed (:meth:`info`) or decoded
+    (:meth:`decode`)."""
 
     kind: ClassVar[str] = "audio"
     signatures: ClassVar[tuple[Signature, ...]] = (
@@ -54,12 +57,26 @@ class Audio(Media):
         Signature("mp3", b"\xff\xf2"),
         Signature("aac", b"\xff\xf1"),
         Signature("aac", b"\xff\xf9"),
-        Signature("m4a", b"ftyp", offset=4),
+        Signature("mov", b"ftypqt  ", offset=4),
+        Signature("m4a", b"ftyp", offset=4),  # MP4 audio, or an MP4/3GP video
         Signature("webm", b"\x1a\x45\xdf\xa3"),
         Signature("amr", b"#!AMR"),
+        # video containers: their first audio track is the audio
+        Signature("mov", b"moov", offset=4),
+        Signature("mov", b"mdat", offset=4),
+        Signature("mov", b"wide", offset=4),
+        Signature("avi", b"RIFF", also=(8, b"AVI ")),
+        Signature("flv", b"FLV"),
+        Signature("mpeg-ts", b"G", also=(188, b"G")),
     )
 
     _info: AudioInfo | None = None
+
+    @classmethod
+    def sniff(cls, data: bytes) -> str:
+        """The format; an EBML file is ``mkv`` unless its DocType says WebM."""
+        found = super().sniff(data)
+        return "mkv" if found == "webm" and b"matroska" in data[:SNIFF_BYTES] else found
 
     def validate(self) -> None:
         if self.format != "wav" or self.data is None:
@@ -77,25 +94,13 @@ class Audio(Media):
 
     # ---- header facts -------------------------------------------------------------------
     def info(self) -> AudioInfo:
-        """The header facts, probed once with soundfile for formats other than PCM WAV."""
+        """The file's facts, probed once (:func:`smartml.codecs.probe`) for formats other
+        than PCM WAV; a file no decoder reads is an ``InvalidInputError``."""
         if self._info is None:
-            from smartml.codecs import _soundfile
+            from smartml.codecs import probe
 
-            data = self._local_bytes()
-            try:
-                probed = _soundfile().info(io.BytesIO(data))
-            except Exception as exc:  # LibsndfileError, RuntimeError, TypeError
-                raise InvalidInputError(
-                    f"cannot read the {self.format or 'audio'} file {self.source}: {exc}",
-                    hint=f"supported audio formats: {', '.join(self.supported_formats())}",
-                ) from exc
-            self._info = AudioInfo(
-                self.format,
-                str(probed.subtype),
-                int(probed.samplerate),
-                int(probed.channels),
-                max(int(probed.frames), 0),
-            )
+            found = probe(self._local_bytes(), source=self.source)
+            self._info = AudioInfo(self.format, *found)
         return self._info
 
     def _peek(self) -> AudioInfo | None:

@@ -1,25 +1,16 @@
-"""``client.speech`` (speech-to-text) and ``client.tts`` (text-to-speech)."""
+"""``client.speech``: speech-to-text."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from xml.parsers import expat
+from collections.abc import AsyncIterator, Sequence
 
 from smartml._router import BackendChoice
-from smartml._sync import blocking
-from smartml.backends.tasks import SynthesizeTask, TranscribeTask, VoicesTask
-from smartml.errors import InvalidInputError
+from smartml._sync import blocking, blocking_iter
+from smartml.backends.tasks import SpeechLanguageTask, StreamTask, TranscribeTask
 from smartml.inputs import Audio
-from smartml.inputs.text import is_ssml
-from smartml.namespaces._base import AsyncNamespace, SyncNamespace, on_this_loop
-from smartml.results import SynthesizedSpeech, Transcript, Voice
-
-#: Expat errors where an element was left open (the one to name).
-_UNCLOSED = {
-    expat.errors.codes[expat.errors.XML_ERROR_TAG_MISMATCH],
-    expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
-}
+from smartml.inputs.stream import check_chunks
+from smartml.namespaces._base import AsyncNamespace, SyncNamespace
+from smartml.results import SpokenLanguage, StreamingResult, Transcript
 
 
 class AsyncSpeech(AsyncNamespace):
@@ -45,106 +36,60 @@ class AsyncSpeech(AsyncNamespace):
         )
         return await self._core.run(task, backend)
 
+    async def detect_language(
+        self,
+        audio: object,
+        /,
+        *,
+        candidates: Sequence[str] | None = None,
+        backend: BackendChoice = None,
+    ) -> SpokenLanguage:
+        """Which language is spoken (BCP-47), its probability and the runners-up;
+        ``candidates`` bounds the answer to those languages. Give it a few sentences of
+        speech: one short sentence is easily mistaken."""
+        checked = self._core.options(SpeechLanguageTask.feature, candidates=candidates)
+        task = SpeechLanguageTask(audio=await self._core.media(Audio, audio), **checked)
+        return await self._core.run(task, backend)
+
+    async def stream(
+        self,
+        chunks: object,
+        /,
+        *,
+        sample_rate: int,
+        encoding: str = "linear16",
+        language: str | None = None,
+        interim_results: bool = True,
+        backend: BackendChoice = None,
+        **options: object,
+    ) -> AsyncIterator[StreamingResult]:
+        """Recognize speech as it arrives. ``chunks`` is an iterable or async iterable
+        of bytes of raw mono samples (``encoding``: linear16, mulaw or alaw) at
+        ``sample_rate`` Hz; results come as the audio does: interim guesses (unless
+        ``interim_results=False``) and, as each utterance ends, its final text. Other
+        ``options``: the catalogue's for ``speech.stream`` (``speech_contexts``,
+        ``punctuation``). ``smartml.inputs.file_chunks(path, realtime=True)`` replays a
+        file as a stream."""
+        checked = self._core.options(
+            StreamTask.feature,
+            sample_rate=sample_rate,
+            encoding=encoding,
+            language=language,
+            interim_results=interim_results,
+            **options,
+        )
+        fields = {name: checked.pop(name) for name in _STREAM_FIELDS if name in checked}
+        task = StreamTask(chunks=check_chunks(chunks), options=checked, **fields)
+        async for result in self._core.router.stream(task, backend):
+            yield result
+
+
+#: ``speech.stream`` options that are fields of :class:`StreamTask`.
+_STREAM_FIELDS = ("sample_rate", "encoding", "language", "interim_results")
+
 
 class Speech(SyncNamespace):
     __doc__ = AsyncSpeech.__doc__
     transcribe = blocking(AsyncSpeech.transcribe)
-
-
-class AsyncTTS(AsyncNamespace):
-    """Text-to-speech."""
-
-    async def synthesize(
-        self,
-        text: str,
-        voice: str | None = None,
-        language: str = "en-US",
-        audio_format: str = "wav",
-        speaking_rate: float = 1.0,
-        pitch: float = 0.0,
-        *,
-        volume_gain_db: float = 0.0,
-        progress: Callable[[float], object] | None = None,
-        backend: BackendChoice = None,
-    ) -> SynthesizedSpeech:
-        """Speak ``text``, plain or SSML (a well-formed ``<speak>`` document: malformed
-        SSML is refused, with where it breaks); ``audio_format`` is one of wav, mp3,
-        ogg_opus, ogg_vorbis, flac; ``progress`` is called with the percentage done (an
-        async function is scheduled on this loop)."""
-        options = self._core.options(
-            SynthesizeTask.feature,
-            voice=voice,
-            language=language,
-            audio_format=audio_format,
-            speaking_rate=speaking_rate,
-            pitch=pitch,
-            volume_gain_db=volume_gain_db,
-            progress=progress,
-        )
-        if inspect.iscoroutinefunction(options.get("progress")):
-            options["progress"] = on_this_loop(options["progress"])
-        content = self._core.text(text)
-        if is_ssml(content):
-            check_ssml(content)
-        task = SynthesizeTask(text=content, **options)
-        return await self._core.run(task, backend)
-
-    async def voices(
-        self, language: str | None = None, *, backend: BackendChoice = None
-    ) -> list[Voice]:
-        """The voices available, optionally only those for ``language``."""
-        options = self._core.options(VoicesTask.feature, language=language)
-        return (await self._core.run(VoicesTask(**options), backend)).voices
-
-
-class TTS(SyncNamespace):
-    __doc__ = AsyncTTS.__doc__
-    synthesize = blocking(AsyncTTS.synthesize)
-    voices = blocking(AsyncTTS.voices)
-
-
-def check_ssml(ssml: str) -> None:
-    """Refuse SSML that is not one well-formed ``<speak>`` element, saying where it breaks.
-
-    Parsed by expat (under xml.etree) as it is: a document that starts with ``<speak``
-    has no DTD, so it declares no entity, and no external entity is ever fetched."""
-    parser = expat.ParserCreate()
-    opened: list[tuple[str, str]] = []  # the open elements: name, where
-    roots: list[str] = []
-
-    def start(name: str, attributes: object) -> None:
-        if not opened:
-            roots.append(name)
-        where = _position(parser.CurrentLineNumber, parser.CurrentColumnNumber)
-        opened.append((name, where))
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = lambda name: opened.pop()
-    try:
-        parser.Parse(ssml, True)
-    except expat.ExpatError as exc:
-        raise _malformed(exc, opened) from None
-    if roots != ["speak"]:
-        raise InvalidInputError(
-            f"malformed SSML: its root element is <{roots[0]}>, not <speak>",
-            hint="wrap the document in one <speak>...</speak>",
-        )
-
-
-def _position(line: int, offset: int) -> str:
-    return f"line {line}, column {offset + 1}"
-
-
-def _malformed(exc: expat.ExpatError, opened: list[tuple[str, str]]) -> InvalidInputError:
-    """The error for SSML expat stopped at, naming the element left open if that is why."""
-    message = (
-        f"malformed SSML at {_position(exc.lineno, exc.offset)}: {expat.ErrorString(exc.code)}"
-    )
-    if exc.code in _UNCLOSED and opened:
-        name, where = opened[-1]
-        message += f"; <{name}> (opened at {where}) is not closed"
-    return InvalidInputError(
-        message,
-        hint='close every element (<p>...</p>) or make it empty (<break time="1s"/>), '
-        'write "&" as "&amp;" and "<" as "&lt;"; or send plain text (not starting with <speak)',
-    )
+    detect_language = blocking(AsyncSpeech.detect_language)
+    stream = blocking_iter(AsyncSpeech.stream)

@@ -18,7 +18,14 @@ from smartml.results.language import (
     SyntaxSentence,
     Token,
 )
-from smartml.results.speech import Alternative, SpeakerTurn, Transcript, WordInfo
+from smartml.results.speech import (
+    Alternative,
+    SpeakerTurn,
+    SpokenLanguage,
+    StreamingResult,
+    Transcript,
+    WordInfo,
+)
 from smartml.results.translate import (
     LanguagesResult,
     SupportedLanguage,
@@ -28,6 +35,8 @@ from smartml.results.translate import (
 )
 from smartml.results.tts import SynthesizedSpeech, Voice, VoicesResult
 from smartml.results.video import (
+    DetectedAttribute,
+    DetectedLandmark,
     ExplicitFrame,
     Keyframe,
     KeyframesResult,
@@ -38,6 +47,7 @@ from smartml.results.video import (
     TrackedFrame,
     VideoAnnotation,
     VideoLabel,
+    VideoLogo,
     VideoText,
 )
 from smartml.results.vision import (
@@ -73,6 +83,8 @@ __all__ = [
     "ClassifyResult",
     "ColorInfo",
     "CropHint",
+    "DetectedAttribute",
+    "DetectedLandmark",
     "DetectedObject",
     "EntitiesResult",
     "Entity",
@@ -109,6 +121,8 @@ __all__ = [
     "Sentiment",
     "SentimentResult",
     "SpeakerTurn",
+    "SpokenLanguage",
+    "StreamingResult",
     "SupportedLanguage",
     "SyntaxResult",
     "SyntaxSentence",
@@ -123,6 +137,7 @@ __all__ = [
     "Translations",
     "VideoAnnotation",
     "VideoLabel",
+    "VideoLogo",
     "VideoText",
     "Voice",
     "VoicesResult",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from smartml.results.common import Model, Result
+from smartml.results.language import LanguageResult
 
 
 class WordInfo(Model):
@@ -54,3 +55,35 @@ class Transcript(Result):
             else:
                 turns.append(SpeakerTurn(speaker=w.speaker, start=w.start, end=w.end, text=w.word))
         return turns
+
+
+class SpokenLanguage(LanguageResult):
+    """The language spoken in audio (BCP-47), its probability (``confidence``; None
+    where the backend gives none) and the runners-up as ``(language, probability)``."""
+
+    seconds: float | None = Field(
+        default=None, ge=0.0, description="Seconds of audio the answer was drawn from"
+    )
+
+    @property
+    def probability(self) -> float | None:
+        """The detected language's probability (the same as ``confidence``)."""
+        return self.confidence
+
+
+class StreamingResult(Result):
+    """One result of a recognition stream: an interim guess at the utterance under way
+    (``is_final=False``, it may still change) or the utterance's final text. Times are
+    seconds from the start of the stream."""
+
+    text: str = ""
+    is_final: bool = False
+    stability: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="How likely an interim result is to stay"
+    )
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    language: str = ""
+    start: float = Field(default=0.0, ge=0.0)
+    end: float = Field(default=0.0, ge=0.0)
+    utterance: int = Field(default=0, ge=0, description="The utterance's index in the stream")
+    words: list[WordInfo] = Field(default_factory=list)

@@ -17,6 +17,15 @@ Every call goes through the same steps, in this order:
 6. per-item faults (``fake.fail_item``) are applied by methods whose responses carry one
    result per item (vision's batch; an extension point: ``Method.apply_item_faults``).
 
+A streaming method (``Method(..., streaming=True)``, bidirectional like Speech's
+``StreamingRecognize``) goes through the same steps once its first request has arrived;
+every request message is recorded as it arrives, and its answer (``fake.on``'s handler or
+the default) takes the iterator of requests and returns an iterable of responses, sent as
+they come. ``fake.respond(method, [responses])`` reads every request, then sends those.
+A handler ends any call with an error status by raising :class:`Abort` (a streaming call
+that fails first lets the client finish sending, for up to a second, so that the client
+reads that status rather than a failed write).
+
 A batch method may also be given one item's answer (``fake.respond("BatchAnnotateImages",
 recorded_annotate_image_response)``): every item of each request gets it (an extension
 point: ``Method.adapt_answer``).
@@ -34,11 +43,14 @@ or in full (``"google.cloud.language.v1.LanguageService/AnalyzeSentiment"``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -72,13 +84,18 @@ _SERVER_OPTIONS = [
 #: Seconds that calls in flight get to finish when the fake stops: a stop that cancels
 #: them sends clients a GOAWAY with an error, which gRPC's C core logs on their stderr.
 _STOP_GRACE = 1.0
+#: Seconds a streaming call that fails waits for the client to finish sending.
+_DRAIN_GRACE = 1.0
 #: The project number in the fake's errors, where Google's name the caller's project.
 PROJECT_NUMBER = "604418393257"
 
 
 @dataclass(frozen=True)
 class Method:
-    """One unary RPC of a service: its types and the answer given when nothing is programmed."""
+    """One RPC of a service: its types and the answer given when nothing is programmed.
+
+    Unary unless ``streaming``: then requests and responses are both streams, and
+    ``default(requests)`` returns an iterable of responses."""
 
     name: str
     request_type: Any  # a proto-plus message class
@@ -86,6 +103,16 @@ class Method:
     default: Handler
     apply_item_faults: ItemFaultHook | None = None
     adapt_answer: AnswerHook | None = None
+    streaming: bool = False
+
+
+class Abort(Exception):
+    """Raised by a handler to end its call with an error status, as Google would."""
+
+    def __init__(self, code: str | grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = status_code(code)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -322,7 +349,11 @@ class FakeGoogle:
         name = self._resolve(method)
         spec = self._methods[name]
         handler = spec.adapt_answer(response) if spec.adapt_answer is not None else None
-        if handler is None:
+        if handler is None and spec.streaming:
+            answers = response if isinstance(response, list | tuple) else [response]
+            messages = [to_message(spec.response_type, answer) for answer in answers]
+            handler = functools.partial(_after_requests, messages)
+        elif handler is None:
             message = to_message(spec.response_type, response)
             handler = lambda _request: message  # noqa: E731
         self._program(name).handler = handler
@@ -436,6 +467,15 @@ class FakeGoogle:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
             return self._dispatch(name, method, request, context)
 
+        def handle_stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            return self._dispatch_stream(name, method, requests, context)
+
+        if method.streaming:
+            return grpc.stream_stream_rpc_method_handler(
+                handle_stream,
+                request_deserializer=method.request_type.deserialize,
+                response_serializer=method.response_type.serialize,
+            )
         return grpc.unary_unary_rpc_method_handler(
             handle,
             request_deserializer=method.request_type.deserialize,
@@ -450,16 +490,25 @@ class FakeGoogle:
                 return
             self._stopping.wait(min(left, 0.02))
 
-    def _dispatch(
-        self, name: str, method: Method, request: Any, context: grpc.ServicerContext
-    ) -> Any:
+    def _record(self, name: str, request: Any) -> Any:
+        """Step 1: ``request`` recorded (and returned)."""
         with self._lock:
             self._calls.append(Call(name, request))
+        return request
+
+    def _prelude(self, name: str, context: grpc.ServicerContext) -> tuple[_Program, _Fault | None]:
+        """Steps 2-4 for a call just recorded: latency, stall, and the fault to answer."""
         program = self._program(name)
         self._wait(self.latency + program.latency, context)
         if program.stall:
             self._wait(program.stall, context)
-        fault = self._next_fault(program)
+        return program, self._next_fault(program)
+
+    def _dispatch(
+        self, name: str, method: Method, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._record(name, request)
+        program, fault = self._prelude(name, context)
         if fault is not None:
             _abort(context, fault)
         try:
@@ -467,12 +516,62 @@ class FakeGoogle:
             response = to_message(method.response_type, answer)
             if program.item_faults and method.apply_item_faults is not None:
                 response = method.apply_item_faults(response, dict(program.item_faults))
+        except Abort as exc:
+            context.abort(exc.code, exc.message)
         except Exception as exc:  # a bug in a test's handler: say so on the wire
-            context.abort(
-                grpc.StatusCode.UNKNOWN,
-                f"fake handler for {name} raised {type(exc).__name__}: {exc}",
-            )
+            _handler_failed(context, name, exc)
         return response
+
+    def _dispatch_stream(
+        self, name: str, method: Method, requests: Iterator[Any], context: grpc.ServicerContext
+    ) -> Iterator[Any]:
+        first = next(requests, None)
+        if first is None:
+            return
+        self._record(name, first)
+        recorded = itertools.chain([first], (self._record(name, r) for r in requests))
+        program, fault = self._prelude(name, context)
+        if fault is not None:
+            _drain(recorded)
+            _abort(context, fault)
+        try:
+            for answer in (program.handler or method.default)(recorded):
+                yield to_message(method.response_type, answer)
+        except Abort as exc:
+            _drain(recorded)
+            context.abort(exc.code, exc.message)
+        except Exception as exc:
+            if context.is_active():  # not a client that went away
+                _handler_failed(context, name, exc)
+
+
+def _drain(requests: Iterator[Any]) -> None:
+    """Read what the client is still sending (for up to :data:`_DRAIN_GRACE` seconds)
+    before a streaming call is ended with an error: gRPC's client reports a write that
+    fails on an ended call as INTERNAL, hiding the status the fake meant to send."""
+    drained = threading.Event()
+
+    def read() -> None:
+        with contextlib.suppress(Exception):
+            for _ in requests:
+                pass
+        drained.set()
+
+    threading.Thread(target=read, name="fake-google-drain", daemon=True).start()
+    drained.wait(_DRAIN_GRACE)
+
+
+def _after_requests(messages: list[Any], requests: Iterable[Any]) -> list[Any]:
+    """A streaming call's programmed answer: every request read, then ``messages``."""
+    for _ in requests:
+        pass
+    return messages
+
+
+def _handler_failed(context: grpc.ServicerContext, name: str, exc: Exception) -> None:
+    context.abort(
+        grpc.StatusCode.UNKNOWN, f"fake handler for {name} raised {type(exc).__name__}: {exc}"
+    )
 
 
 def _abort(context: grpc.ServicerContext, fault: _Fault) -> None:

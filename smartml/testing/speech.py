@@ -20,27 +20,60 @@ Operations are polled on the shared :mod:`smartml.testing.operations` service.
 ``fake.respond("LongRunningRecognize", x)`` takes a ``LongRunningRecognizeResponse`` (or a
 ``RecognizeResponse``-shaped dict/JSON, e.g. a recorded one) and wraps it in an
 operation; :func:`pending_operation` does the same for ``fake.on``, with ``polls`` (how
-many polls see it running) and ``error`` (the operation fails).
+many polls see it running) and ``error`` (the operation fails); while running, its
+metadata's ``progress_percent`` grows with the polls seen.
+
+The language heard is the request's ``language_code``; ``fake.on("Recognize",
+spoken_in("de-DE"))`` (or ``"LongRunningRecognize"``) makes the fake hear German when the
+request names it, as its language or one of its ``alternative_language_codes``.
+
+``StreamingRecognize`` (bidirectional): the first request must carry the
+``streaming_config``, the others only audio, at most :data:`STREAM_MESSAGE_BYTES` each
+(else INVALID_ARGUMENT). Audio is counted in seconds (LINEAR16: 2 bytes a sample, MULAW
+1, at ``sample_rate_hertz``); with ``interim_results``, an interim result (stability 0.8)
+follows every further second of audio; a final result ends every
+:data:`UTTERANCE_SECONDS` of audio, and one more the audio left when the client closes
+its side. Words and times are Recognize's, counted from the start of the stream. Past
+:data:`STREAM_SECONDS` of audio the call fails with OUT_OF_RANGE, as Google's does.
+Every request message is recorded (``fake.requests("StreamingRecognize")``).
+
+Speech v2 (``google.cloud.speech.v2.Speech``, full names only: ``Recognize`` keeps
+meaning v1's): ``Recognize`` checks the recognizer's name (Chirp models only in
+:data:`CHIRP_LOCATIONS`) and answers as v1 does, in v2's shapes.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import wave
+from collections.abc import Iterator
 from typing import Any
 
 from google.cloud import speech_v1 as sv1
+from google.cloud import speech_v2 as sv2
 
 from smartml.testing.operations import protobuf_type, start_operation
-from smartml.testing.server import Handler, Method, Response, Service, to_message
+from smartml.testing.server import Abort, Handler, Method, Response, Service, to_message
 
 SERVICE_NAME = "google.cloud.speech.v1.Speech"
+V2_SERVICE_NAME = "google.cloud.speech.v2.Speech"
 API = "speech.googleapis.com"
 TITLE = "Cloud Speech-to-Text API"
 #: Seconds of audio assumed for a ``gs://`` URI, which the fake can't read.
 URI_SECONDS = 90.0
 WORDS = ("hello", "world")
 WORDS_PER_SECOND = 2.0
+#: Google's bound on one stream's audio, in seconds.
+STREAM_SECONDS = 305.0
+#: Google's bound on the audio of one streaming request, in bytes.
+STREAM_MESSAGE_BYTES = 25_600
+#: Seconds of streamed audio per final result; an interim result every ``INTERIM_SECONDS``.
+UTTERANCE_SECONDS = 5.0
+INTERIM_SECONDS = 1.0
+#: Where Speech v2 serves the Chirp models.
+CHIRP_LOCATIONS = ("us-central1", "europe-west4", "asia-southeast1")
+_RECOGNIZER = re.compile(r"^projects/[^/]+/locations/([^/]+)/recognizers/[^/]+$")
 
 
 def pending_operation(response: Any = None, *, polls: int = 1, error: str | None = None) -> Any:
@@ -53,10 +86,15 @@ def pending_operation(response: Any = None, *, polls: int = 1, error: str | None
     return start_operation(
         "speech",
         sv1.LongRunningRecognizeResponse.pb(message),
-        metadata=lambda _: sv1.LongRunningRecognizeMetadata.pb(sv1.LongRunningRecognizeMetadata()),
+        metadata=_progress,
         polls=polls,
         error=error,
     )
+
+
+def _progress(fraction: float) -> Any:
+    metadata = sv1.LongRunningRecognizeMetadata(progress_percent=round(fraction * 100))
+    return sv1.LongRunningRecognizeMetadata.pb(metadata)
 
 
 # ---- recognition -----------------------------------------------------------------------
@@ -101,16 +139,17 @@ def _channels(config: Any) -> int:
     return max(1, int(config.audio_channel_count)) if separate else 1
 
 
-def channel_results(config: Any, seconds: float) -> list[dict[str, Any]]:
-    """The results for one channel of ``seconds`` of audio under ``config``."""
+def spoken(config: Any, start: float, end: float) -> tuple[list[dict[str, Any]], str]:
+    """The words said from ``start`` to ``end`` seconds (two a second, at least two when
+    there is more than 0.2 s) and their transcript, under ``config``."""
+    seconds = end - start
     count = max(2, int(seconds * WORDS_PER_SECOND)) if seconds > 0.2 else 0
     slot = seconds / count if count else 0.0
-    diarize = bool(config.diarization_config.enable_speaker_diarization)
     words = [
         {
             "word": WORDS[i % 2],
-            "start_time": _duration(i * slot),
-            "end_time": _duration(i * slot + 0.8 * slot),
+            "start_time": _duration(start + i * slot),
+            "end_time": _duration(start + i * slot + 0.8 * slot),
             **({"confidence": 0.9} if config.enable_word_confidence else {}),
         }
         for i in range(count)
@@ -118,6 +157,14 @@ def channel_results(config: Any, seconds: float) -> list[dict[str, Any]]:
     text = " ".join(str(w["word"]) for w in words)
     if config.enable_automatic_punctuation and text:
         text = text.capitalize() + "."
+    return words, text
+
+
+def channel_results(config: Any, seconds: float) -> list[dict[str, Any]]:
+    """The results for one channel of ``seconds`` of audio under ``config``."""
+    words, text = spoken(config, 0.0, seconds)
+    count = len(words)
+    diarize = bool(config.diarization_config.enable_speaker_diarization)
     alternatives = [
         {"transcript": text, "confidence": 0.92, "words": [dict(w) for w in words]},
         *(
@@ -153,6 +200,150 @@ def long_running_recognize(request: Any) -> Any:
     return pending_operation(sv1.LongRunningRecognizeResponse(results=response.results))
 
 
+def spoken_in(language: str) -> Handler:
+    """A handler for ``fake.on("Recognize" | "LongRunningRecognize", ...)``: the default
+    answer, heard in ``language`` when the request names it (as its ``language_code`` or
+    an ``alternative_language_codes``), else in its ``language_code``."""
+
+    def answer(request: Any) -> Any:
+        heard = type(request).deserialize(type(request).serialize(request))
+        named = [heard.config.language_code, *heard.config.alternative_language_codes]
+        if language.lower() in (code.lower() for code in named):
+            heard.config.language_code = language
+        if isinstance(request, sv1.LongRunningRecognizeRequest):
+            return long_running_recognize(heard)
+        return recognize(heard)
+
+    return answer
+
+
+# ---- streaming -------------------------------------------------------------------------
+
+
+def streaming_recognize(requests: Iterator[Any]) -> Iterator[sv1.StreamingRecognizeResponse]:
+    """Interim and final results as the audio of a stream arrives (see the module doc)."""
+    first = next(requests, None)
+    if first is None:
+        return
+    if "streaming_config" not in first:
+        raise Abort("INVALID_ARGUMENT", "The first request must contain a streaming_config.")
+    streaming = first.streaming_config
+    config = streaming.config
+    per_second = _bytes_per_second(config)
+    heard = said = interim_at = 0.0  # seconds: received, finalized, last interim
+    for request in requests:
+        if "streaming_config" in request:
+            raise Abort("INVALID_ARGUMENT", "Only the first request may carry streaming_config.")
+        size = len(request.audio_content)
+        if size > STREAM_MESSAGE_BYTES:
+            raise Abort(
+                "INVALID_ARGUMENT",
+                f"Audio content of one request is {size} bytes; at most "
+                f"{STREAM_MESSAGE_BYTES} bytes are allowed.",
+            )
+        heard += size / per_second
+        if heard > STREAM_SECONDS:
+            raise Abort(
+                "OUT_OF_RANGE",
+                f"Exceeded maximum allowed stream duration of {STREAM_SECONDS:g} seconds.",
+            )
+        while heard - said >= UTTERANCE_SECONDS:
+            yield _streaming_result(config, said, said + UTTERANCE_SECONDS, final=True)
+            said = interim_at = said + UTTERANCE_SECONDS
+        if streaming.interim_results and heard - interim_at >= INTERIM_SECONDS:
+            interim_at = heard
+            yield _streaming_result(config, said, heard, final=False)
+    if heard - said > 0.2:
+        yield _streaming_result(config, said, heard, final=True)
+
+
+def _bytes_per_second(config: Any) -> float:
+    """Bytes of a second of streamed audio: 2 a sample but for MULAW's 1."""
+    width = 1 if config.encoding == sv1.RecognitionConfig.AudioEncoding.MULAW else 2
+    channels = max(1, int(config.audio_channel_count))
+    return float((config.sample_rate_hertz or 16000) * width * channels)
+
+
+def _streaming_result(
+    config: Any, start: float, end: float, *, final: bool
+) -> sv1.StreamingRecognizeResponse:
+    words, text = spoken(config, start, end)
+    if final:
+        alternative = {"transcript": text, "confidence": 0.92, "words": words}
+        result = {"alternatives": [alternative], "is_final": True}
+    else:
+        result = {"alternatives": [{"transcript": text}], "stability": 0.8}
+    language = (config.language_code or "en-US").lower()
+    result.update(result_end_time=_duration(end), language_code=language)
+    return sv1.StreamingRecognizeResponse(results=[result])
+
+
+# ---- speech v2 -------------------------------------------------------------------------
+
+
+def v2_recognize(request: Any) -> sv2.RecognizeResponse:
+    """v1's answer in v2's shapes, for a recognizer named as Google's must be."""
+    found = _RECOGNIZER.match(request.recognizer)
+    if found is None:
+        raise Abort(
+            "INVALID_ARGUMENT",
+            f"Invalid resource field value in the request: recognizer {request.recognizer!r}",
+        )
+    location, model = found.group(1), request.config.model
+    if model.startswith("chirp") and location not in CHIRP_LOCATIONS:
+        raise Abort(
+            "INVALID_ARGUMENT",
+            f'The model "{model}" does not exist in the location named "{location}".',
+        )
+    return as_v2_response(transcript(as_v1_config(request.config), audio_seconds(request)))
+
+
+def as_v1_config(config: Any) -> sv1.RecognitionConfig:
+    """A v2 ``RecognitionConfig`` as the v1 one the fake's answers read."""
+    features = config.features
+    separate = sv2.RecognitionFeatures.MultiChannelMode.SEPARATE_RECOGNITION_PER_CHANNEL
+    return sv1.RecognitionConfig(
+        language_code=(list(config.language_codes) or ["en-US"])[0],
+        enable_word_confidence=features.enable_word_confidence,
+        enable_automatic_punctuation=features.enable_automatic_punctuation,
+        max_alternatives=features.max_alternatives,
+        diarization_config={"enable_speaker_diarization": "diarization_config" in features},
+        enable_separate_recognition_per_channel=features.multi_channel_mode == separate,
+        audio_channel_count=config.explicit_decoding_config.audio_channel_count,
+    )
+
+
+def as_v2_response(response: sv1.RecognizeResponse) -> sv2.RecognizeResponse:
+    """A v1 answer in v2's shapes (offsets for times, speaker labels for tags)."""
+    results = [
+        {
+            "alternatives": [
+                {
+                    "transcript": a.transcript,
+                    "confidence": a.confidence,
+                    "words": [
+                        {
+                            "word": w.word,
+                            "start_offset": w.start_time,
+                            "end_offset": w.end_time,
+                            "confidence": w.confidence,
+                            "speaker_label": str(w.speaker_tag or ""),
+                        }
+                        for w in a.words
+                    ],
+                }
+                for a in r.alternatives
+            ],
+            "channel_tag": r.channel_tag,
+            "result_end_offset": r.result_end_time,
+            "language_code": r.language_code,
+        }
+        for r in response.results
+    ]
+    billed = {"total_billed_duration": response.total_billed_time}
+    return sv2.RecognizeResponse(results=results, metadata=billed)
+
+
 def _adapt_long_running(answer: Response) -> Handler | None:
     """``respond("LongRunningRecognize", response)``: each call gets a new operation."""
     if hasattr(answer, "DESCRIPTOR") and answer.DESCRIPTOR.full_name.startswith(
@@ -164,7 +355,7 @@ def _adapt_long_running(answer: Response) -> Handler | None:
 
 
 def services() -> list[Service]:
-    """Speech v1 (its operations are polled on :mod:`smartml.testing.operations`)."""
+    """Speech v1 (its operations are polled on :mod:`smartml.testing.operations`) and v2."""
     from google.longrunning import operations_pb2  # type: ignore[import-untyped, unused-ignore]
 
     operation = protobuf_type(operations_pb2.Operation)
@@ -180,8 +371,22 @@ def services() -> list[Service]:
                     long_running_recognize,
                     adapt_answer=_adapt_long_running,
                 ),
+                Method(
+                    "StreamingRecognize",
+                    sv1.StreamingRecognizeRequest,
+                    sv1.StreamingRecognizeResponse,
+                    streaming_recognize,
+                    streaming=True,
+                ),
             ],
             api=API,
             title=TITLE,
+        ),
+        Service(
+            V2_SERVICE_NAME,
+            [Method("Recognize", sv2.RecognizeRequest, sv2.RecognizeResponse, v2_recognize)],
+            api=API,
+            title=TITLE,
+            short_names=False,
         ),
     ]

@@ -5,8 +5,10 @@
 - ``SynthesizeSpeech``: a 220 Hz tone (shifted by ``pitch`` semitones) of
   :data:`SECONDS_PER_CHAR` per character of input (SSML tags excluded), divided by
   ``speaking_rate``, at ``sample_rate_hertz`` or the voice's natural rate, in the
-  requested encoding: LINEAR16 as a WAV file (as Google sends it), MP3 and OGG_OPUS
-  encoded with soundfile. Every part of a split text is thus audible in the join.
+  requested encoding: LINEAR16, MULAW and ALAW as a WAV file (as Google sends them), MP3
+  and OGG_OPUS encoded with soundfile. Every part of a split text is thus audible in the
+  join. ``effects_profile_id`` is accepted (and seen in the recorded request), not
+  applied.
 
 An unknown voice name can't be answered with INVALID_ARGUMENT by a default handler (the
 server turns a handler's exception into UNKNOWN); program it with
@@ -108,7 +110,7 @@ def synthesize_speech(request: Any) -> tv1.SynthesizeSpeechResponse:
     else:
         from smartml import codecs
 
-        fmt = {"MP3": "mp3", "OGG_OPUS": "ogg_opus"}.get(encoding)
+        fmt = {"MP3": "mp3", "OGG_OPUS": "ogg_opus", "MULAW": "mulaw", "ALAW": "alaw"}.get(encoding)
         if fmt is None:
             raise ValueError(f"the fake doesn't encode {encoding}")
         audio, _ = codecs.encode(samples, rate, fmt)

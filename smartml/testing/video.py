@@ -9,7 +9,10 @@ else :data:`DEFAULT_SECONDS`):
   (segment), for each shot, and on the first frame of each shot; objects: a "ball"
   moving left to right across the first shot; explicit content: one frame a second,
   VERY_UNLIKELY; speech: "hello world"; text: "SMARTML" over the second shot; faces
-  and people: one track each over the whole video.
+  and people: one track each over the whole video, with the attributes (faces:
+  glasses, smiling, headwear; people: clothing) and pose landmarks (people: 17 body
+  points inside the box) that the request's configs ask for; logos: "Google" over the
+  first shot, one track moving right to left.
 
 While running, the operation's metadata (``AnnotateVideoProgress``) gives each feature's
 ``progress_percent`` for the fraction of polls seen. ``fake.respond("AnnotateVideo", x)``
@@ -36,6 +39,30 @@ TITLE = "Cloud Video Intelligence API"
 #: Seconds assumed for a ``gs://`` URI or content PyAV can't read.
 DEFAULT_SECONDS = 10.0
 LIKELY_NOTHING = vi.Likelihood.VERY_UNLIKELY
+#: What ``include_attributes`` adds to each tracked frame: (name, value, confidence).
+FACE_ATTRIBUTES = (("glasses", "", 0.91), ("smiling", "", 0.78), ("headwear", "", 0.04))
+PERSON_ATTRIBUTES = (("UpperCloth", "Blue", 0.83), ("LowerCloth", "Jeans", 0.71))
+#: Pose landmarks of a person standing face on, as fractions (x, y) of its box.
+POSE = {
+    "nose": (0.5, 0.08),
+    "left_eye": (0.54, 0.06),
+    "right_eye": (0.46, 0.06),
+    "left_ear": (0.58, 0.07),
+    "right_ear": (0.42, 0.07),
+    "left_shoulder": (0.7, 0.2),
+    "right_shoulder": (0.3, 0.2),
+    "left_elbow": (0.78, 0.36),
+    "right_elbow": (0.22, 0.36),
+    "left_wrist": (0.8, 0.5),
+    "right_wrist": (0.2, 0.5),
+    "left_hip": (0.62, 0.52),
+    "right_hip": (0.38, 0.52),
+    "left_knee": (0.62, 0.75),
+    "right_knee": (0.38, 0.75),
+    "left_ankle": (0.62, 0.97),
+    "right_ankle": (0.38, 0.97),
+}
+LOGO = {"entity_id": "/m/045c7b", "description": "Google", "language_code": "en-US"}
 
 
 def video_seconds(request: Any) -> float:
@@ -66,11 +93,43 @@ def _box(left: float, top: float, right: float, bottom: float) -> dict[str, floa
     return {"left": left, "top": top, "right": right, "bottom": bottom}
 
 
-def _track(start: float, end: float, box: dict[str, float]) -> dict[str, Any]:
+def _attributes(table: tuple[tuple[str, str, float], ...]) -> list[dict[str, Any]]:
+    return [{"name": n, "value": v, "confidence": c} for n, v, c in table]
+
+
+def _pose(box: dict[str, float]) -> list[dict[str, Any]]:
+    """The :data:`POSE` landmarks placed in ``box``."""
+    width, height = box["right"] - box["left"], box["bottom"] - box["top"]
+    return [
+        {
+            "name": name,
+            "point": {"x": box["left"] + fx * width, "y": box["top"] + fy * height},
+            "confidence": 0.8,
+        }
+        for name, (fx, fy) in POSE.items()
+    ]
+
+
+def _track(
+    start: float,
+    end: float,
+    box: dict[str, float],
+    *,
+    attributes: tuple[tuple[str, str, float], ...] = (),
+    pose: bool = False,
+) -> dict[str, Any]:
+    """A track holding still in ``box``; each frame with ``attributes`` and, with
+    ``pose``, body landmarks."""
     return {
         "segment": _segment(start, end),
         "timestamped_objects": [
-            {"normalized_bounding_box": box, "time_offset": _time(t)} for t in (start, end)
+            {
+                "normalized_bounding_box": box,
+                "time_offset": _time(t),
+                "attributes": _attributes(attributes),
+                "landmarks": _pose(box) if pose else [],
+            }
+            for t in (start, end)
         ],
         "confidence": 0.9,
     }
@@ -158,14 +217,40 @@ def annotate(request: Any) -> vi.AnnotateVideoResponse:
             {"text": "SMARTML", "segments": [{"segment": _segment(half, d), "confidence": 0.95}]}
         ]
     if vi.Feature.FACE_DETECTION in features:
-        result["face_detection_annotations"] = [
-            {"tracks": [_track(0.0, d, _box(0.4, 0.2, 0.6, 0.5))]}
-        ]
+        face = request.video_context.face_detection_config
+        track = _track(
+            0.0,
+            d,
+            _box(0.4, 0.2, 0.6, 0.5),
+            attributes=FACE_ATTRIBUTES if face.include_attributes else (),
+        )
+        result["face_detection_annotations"] = [{"tracks": [track]}]
     if vi.Feature.PERSON_DETECTION in features:
-        result["person_detection_annotations"] = [
-            {"tracks": [_track(0.0, d, _box(0.3, 0.1, 0.7, 0.95))]}
-        ]
+        person = request.video_context.person_detection_config
+        track = _track(
+            0.0,
+            d,
+            _box(0.3, 0.1, 0.7, 0.95),
+            attributes=PERSON_ATTRIBUTES if person.include_attributes else (),
+            pose=person.include_pose_landmarks,
+        )
+        result["person_detection_annotations"] = [{"tracks": [track]}]
+    if vi.Feature.LOGO_RECOGNITION in features:
+        result["logo_recognition_annotations"] = [_logo(half)]
     return vi.AnnotateVideoResponse(annotation_results=[result])
+
+
+def _logo(end: float) -> dict[str, Any]:
+    """:data:`LOGO` from 0 to ``end``: one track moving right to left."""
+    frames = [
+        {
+            "normalized_bounding_box": _box(0.7 - 0.5 * f, 0.05, 0.85 - 0.5 * f, 0.15),
+            "time_offset": _time(f * end),
+        }
+        for f in (0.0, 0.5, 1.0)
+    ]
+    track = {"segment": _segment(0.0, end), "timestamped_objects": frames, "confidence": 0.87}
+    return {"entity": LOGO, "segments": [_segment(0.0, end)], "tracks": [track]}
 
 
 def progress(request: Any | None, fraction: float) -> Any:

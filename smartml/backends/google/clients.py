@@ -10,12 +10,13 @@ unlimited message sizes apply); any other endpoint uses TLS and the resolved cre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import importlib.machinery
 import sys
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -111,6 +112,20 @@ def build_client(api: ApiSpec, endpoint: str | None, auth: Auth) -> Any:
         )
     options = ClientOptions(api_endpoint=endpoint, api_key=auth.api_key)
     return cls(credentials=auth.credentials, client_options=options)
+
+
+@contextlib.asynccontextmanager
+async def own_client(session: Session, api: ApiSpec) -> AsyncIterator[Any]:
+    """A client of ``api`` of its own, for one long call (a stream), closed after it.
+
+    The session's cached clients and :meth:`Session.call` serve unary calls with
+    smartml's retries; a stream can't be retried (its audio is consumed), and a channel
+    of its own ends with it, however the stream ends."""
+    client = build_client(api, session.settings.google_endpoint, session.auth())
+    try:
+        yield client
+    finally:
+        await client.transport.close()
 
 
 class Clients:

@@ -54,10 +54,19 @@ def check_vision_image(image: Image) -> None:
 
 
 #: Speech-to-text: seconds of audio ``Recognize`` takes (Google says "about 1 minute").
-#: Longer audio goes by ``LongRunningRecognize``, which reads it from a ``gs://`` URI.
+#: Longer audio goes by ``LongRunningRecognize``: inline up to :data:`SPEECH_SYNC_BYTES`,
+#: or read by Google from a ``gs://`` URI (up to ~480 minutes).
 SPEECH_SYNC_SECONDS = 60.0
-#: Speech-to-text: bytes of audio sent inline to ``Recognize``.
+#: Speech-to-text: bytes of audio sent inline (``Recognize`` or ``LongRunningRecognize``).
 SPEECH_SYNC_BYTES = 10 * 1024 * 1024
+#: Speech-to-text: other languages a request may name besides its own (3 at most).
+SPEECH_ALTERNATIVE_LANGUAGES = 3
+#: Speech-to-text: seconds of audio one ``StreamingRecognize`` call takes (~5 minutes)...
+SPEECH_STREAM_SECONDS = 305.0
+#: ...so a stream is restarted once this much audio has gone, or this long has passed.
+SPEECH_STREAM_RESTART_SECONDS = 290.0
+#: Speech-to-text: bytes of audio in one ``StreamingRecognize`` request.
+SPEECH_STREAM_MESSAGE_BYTES = 25_600
 #: Text-to-speech: bytes of UTF-8 input per ``SynthesizeSpeech`` (SSML tags count).
 TTS_INPUT_BYTES = 5000
 #: Translation v3: strings per ``TranslateText`` request.
@@ -66,22 +75,16 @@ TRANSLATE_STRINGS_PER_REQUEST = 1024
 TRANSLATE_CODE_POINTS_PER_REQUEST = 30_000
 
 SPEECH_LONG_HINT = (
-    "upload the audio to Cloud Storage and pass its gs:// URI (it then goes by "
-    "LongRunningRecognize, up to ~480 minutes), split it into clips under a minute, "
+    "upload the audio to Cloud Storage and pass its gs:// URI (Google reads it from there "
+    "by LongRunningRecognize, up to ~480 minutes), compress it (FLAC or OGG Opus), "
     "or use backend='local', which transcribes long audio in chunks"
 )
 
 
-def check_speech_inline(source: str, size: int, duration: float | None) -> None:
-    """Inline audio for ``Recognize`` must be under a minute and 10 MB."""
+def check_speech_inline(source: str, size: int) -> None:
+    """Audio sent inline (to ``Recognize`` or ``LongRunningRecognize``) must be at most
+    10 MB; longer than a minute, it goes by ``LongRunningRecognize``."""
     check_size(f"audio {source}", size, SPEECH_SYNC_BYTES, hint=SPEECH_LONG_HINT)
-    if duration is not None and duration > SPEECH_SYNC_SECONDS:
-        raise InvalidInputError(
-            f"audio {source} is {duration:.1f} s long, over the {SPEECH_SYNC_SECONDS:g} s "
-            "Google's Recognize takes inline; longer audio must be read by Google from "
-            "Cloud Storage",
-            hint=SPEECH_LONG_HINT,
-        )
 
 
 #: Video Intelligence: bytes of video sent inline (``input_content``). Google takes one

@@ -6,20 +6,21 @@ voice of ``language``. Text starting with ``<speak>`` is sent as SSML (``client.
 has checked it is well-formed). ``progress`` hears the share of the text's bytes
 synthesized, piece by piece (100 with the last).
 
-WAV, MP3 and OGG Opus are asked of Google directly; FLAC and OGG Vorbis are asked as
-LINEAR16 and encoded here (:func:`smartml.codecs.encode`). Text over Google's 5000 bytes
-is split at sentence boundaries (at word boundaries inside a sentence too long on its
-own), every part asked as LINEAR16, the samples joined and encoded once. SSML over the
-limit is refused: its tags can't be split safely. The sample rate and duration are read
-from the audio returned.
+WAV, MP3, OGG Opus, µ-law and A-law (both in a WAV file, as Google sends them) are asked
+of Google directly; raw ``pcm`` is asked as LINEAR16 and its WAV header stripped; FLAC
+and OGG Vorbis are asked as LINEAR16 and encoded here (:func:`smartml.codecs.encode`).
+``sample_rate`` is ``audio_config.sample_rate_hertz`` and ``effects_profile``
+``audio_config.effects_profile_id``. Text over Google's 5000 bytes is split at sentence
+boundaries (at word boundaries inside a sentence too long on its own), every part asked
+as LINEAR16, the samples joined and encoded once. SSML over the limit is refused: its
+tags can't be split safely. The sample rate and duration are read from the audio
+returned (WAV headers by the standard library).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import re
-import wave
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,16 @@ API = ApiSpec(
     "google-cloud-texttospeech",
 )
 #: smartml format -> Google's AudioEncoding; others are encoded here from LINEAR16.
-NATIVE = {"wav": "LINEAR16", "mp3": "MP3", "ogg_opus": "OGG_OPUS"}
+NATIVE = {
+    "wav": "LINEAR16",
+    "mp3": "MP3",
+    "ogg_opus": "OGG_OPUS",
+    "mulaw": "MULAW",
+    "alaw": "ALAW",
+    "pcm": "LINEAR16",  # its WAV header stripped
+}
+#: Formats Google returns in a WAV file.
+WAV_FORMATS = frozenset({"wav", "mulaw", "alaw", "pcm"})
 GENDERS = {"female": "FEMALE", "male": "MALE", "neutral": "NEUTRAL"}
 #: Parts synthesized at once when long text is split.
 CONCURRENCY = 4
@@ -123,7 +133,7 @@ class TtsApi:
         if len(parts) == 1 and task.audio_format in NATIVE:
             audio = await self._synthesize(parts[0], ssml, voice, task, NATIVE[task.audio_format])
             progress.piece(parts[0])
-            rate, duration = _measure(audio, task.audio_format)
+            audio, rate, duration = _measure(audio, task.audio_format)
             return self._result(task, audio, rate, duration, voice)
         semaphore = asyncio.Semaphore(CONCURRENCY)
 
@@ -146,12 +156,7 @@ class TtsApi:
         request = {
             "input": {"ssml": text} if ssml else {"text": text},
             "voice": voice,
-            "audio_config": {
-                "audio_encoding": encoding,
-                "speaking_rate": task.speaking_rate,
-                "pitch": task.pitch,
-                "volume_gain_db": task.volume_gain_db,
-            },
+            "audio_config": audio_config(task, encoding),
         }
         response = await self._call(API, "synthesize_speech", request)
         return bytes(response.audio_content)
@@ -215,13 +220,29 @@ def voice_params(task: SynthesizeTask) -> dict[str, Any]:
     return {"language_code": named.group(1) if named else task.language, "name": voice}
 
 
-def _measure(audio: bytes, audio_format: str) -> tuple[int, float]:
-    """``(sample rate, duration)`` of encoded ``audio``."""
+def audio_config(task: SynthesizeTask, encoding: str) -> dict[str, Any]:
+    """Google's ``AudioConfig`` for ``task`` in ``encoding``."""
+    config: dict[str, Any] = {
+        "audio_encoding": encoding,
+        "speaking_rate": task.speaking_rate,
+        "pitch": task.pitch,
+        "volume_gain_db": task.volume_gain_db,
+        "effects_profile_id": list(task.effects_profile),
+    }
+    if task.sample_rate:
+        config["sample_rate_hertz"] = task.sample_rate
+    return config
+
+
+def _measure(audio: bytes, audio_format: str) -> tuple[bytes, int, float]:
+    """``(audio, sample rate, duration)`` of what Google sent (for ``pcm``, the samples
+    without their WAV header)."""
     from smartml import codecs
 
-    if audio_format == "wav":
-        with wave.open(io.BytesIO(audio)) as w:
-            return w.getframerate(), w.getnframes() / w.getframerate()
+    if audio_format in WAV_FORMATS:
+        wav = codecs.read_wav(audio, "Google's audio")
+        kept = wav.payload if audio_format in codecs.RAW_FORMATS else audio
+        return kept, wav.sample_rate, wav.duration
     try:
         samples, rate = codecs.decode(audio, source="Google's audio")
     except BackendUnavailableError as exc:
@@ -230,7 +251,7 @@ def _measure(audio: bytes, audio_format: str) -> tuple[int, float]:
             f"measuring {audio_format} audio needs soundfile ({exc.reason})",
             hint="pip install soundfile, or ask for audio_format='wav'",
         ) from exc
-    return rate, len(samples) / rate
+    return audio, rate, len(samples) / rate
 
 
 def _join(wavs: list[bytes]) -> tuple[Samples, int]:

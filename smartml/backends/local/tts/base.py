@@ -8,10 +8,14 @@ natively (:mod:`.dsp`) and the volume, and encodes it into the requested format 
 comes, with a pause between chunks; ``progress`` hears the share of the text spoken.
 SSML was checked at the edge (``client.tts``): engines that don't read it get its text.
 
-A ``voice`` the engines don't have, or a ``language`` none speaks, is refused with an
-:class:`~smartml.errors.UnsupportedOptionError` naming the option (:func:`refuse`), so a
-chain such as ``["local", "google"]`` moves on; only input that is wrong everywhere (no
-text to speak) is an :class:`~smartml.errors.InvalidInputError`.
+The audio is resampled to ``sample_rate`` when asked and filtered for an
+``effects_profile`` (:mod:`.effects`) as it is encoded.
+
+A ``voice`` the engines don't have, a ``language`` none speaks, or an effects profile no
+filter approximates, is refused with an :class:`~smartml.errors.UnsupportedOptionError`
+naming the option (:func:`refuse`), so a chain such as ``["local", "google"]`` moves on;
+only input that is wrong everywhere (no text to speak) is an
+:class:`~smartml.errors.InvalidInputError`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 from smartml import catalogue
 from smartml.backends.local.engine import Engine
 from smartml.backends.local.language.text import split_sentences
-from smartml.backends.local.tts import dsp
+from smartml.backends.local.tts import dsp, effects
 from smartml.backends.local.tts.stream import Encoder, Meter, Report, in_order
 from smartml.backends.tasks import SynthesizeTask
 from smartml.errors import InvalidInputError, UnsupportedOptionError
@@ -103,6 +107,20 @@ def refuse(option: str, message: str, hint: str | None = None) -> UnsupportedOpt
     )
 
 
+def check_effects(profiles: tuple[str, ...]) -> tuple[effects.Band, ...]:
+    """The filters of the effects ``profiles``; those none approximates are refused
+    together (:mod:`.effects`)."""
+    missing = effects.unsupported(profiles)
+    if missing:
+        raise refuse(
+            "effects_profile",
+            f"the local backend can't approximate the effects profile(s) {', '.join(missing)}",
+            hint=f"offline it approximates {', '.join(effects.FILTERS)}; "
+            'use backend="google" for the others',
+        )
+    return effects.bands(profiles)
+
+
 @dataclass(frozen=True)
 class Request:
     """One synthesis: the chunks of text, the voice, what the engine must apply, and
@@ -116,6 +134,8 @@ class Request:
     gain: float = 1.0  # the volume factor
     audio_format: str = "wav"
     progress: Report | None = None
+    sample_rate: int | None = None  # of the output (None: the engine's)
+    bands: tuple[effects.Band, ...] = ()  # the effects profiles' filters
 
 
 @dataclass(frozen=True)
@@ -185,6 +205,8 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
             gain=float(10 ** (task.volume_gain_db / 20)),  # like Google's: dB from normal
             audio_format=task.audio_format,
             progress=task.progress,
+            sample_rate=task.sample_rate,
+            bands=check_effects(task.effects_profile),
         )
 
     def _voice(self, task: SynthesizeTask) -> str:
@@ -207,7 +229,7 @@ class SpeechEngine(Engine[SynthesizeTask, ModelT, Request, Audio, SynthesizedSpe
         )
 
     def forward(self, model: ModelT, inputs: Request) -> Audio:
-        encoder = Encoder(inputs.audio_format)
+        encoder = Encoder(inputs.audio_format, sample_rate=inputs.sample_rate, bands=inputs.bands)
         meter = Meter(inputs.progress, sum(len(text) for text in inputs.chunks))
         for characters, samples, rate in self._spoken(model, inputs):
             encoder.write(samples, rate)

@@ -3,9 +3,10 @@
 * :func:`in_order` runs a function over the chunks on a few threads and yields the
   results in the chunks' order, never more than two per thread ahead of the consumer.
 * :class:`Encoder` writes each chunk's samples into one encoded file in memory
-  (libsndfile converts them to 16-bit PCM or compresses them as they come, in blocks of
-  :data:`smartml.codecs.BLOCK` frames), so memory grows with the encoded output, not with the float
-  samples of every chunk.
+  (resampled to the output rate, filtered for an effects profile, then converted to
+  16-bit PCM, G.711 or compressed by libsndfile as they come, in blocks of
+  :data:`smartml.codecs.BLOCK` frames), so memory grows with the encoded output, not
+  with the float samples of every chunk.
 * :class:`Meter` reports the share of the text spoken, as a percentage rising to 100.
 """
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from smartml import codecs
+from smartml.backends.local.tts.effects import Band, Filter
 from smartml.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -61,33 +63,42 @@ def _at(samples: Samples, rate: int, target: int) -> Samples:
 class Encoder:
     """Mono audio encoded chunk by chunk into one file in memory.
 
-    The first :meth:`write` fixes the sample rate; :meth:`close` returns the bytes.
-    ``duration`` counts the seconds written, at the rate of the samples given."""
+    The first :meth:`write` fixes the sample rate of the samples, and with it the file's
+    (``sample_rate`` when given; Opus may need another); ``bands`` filter the audio at
+    the file's rate (:mod:`.effects`). :meth:`close` returns the bytes. ``duration``
+    counts the seconds written (frames at the file's rate)."""
 
-    def __init__(self, audio_format: str) -> None:
-        if audio_format not in codecs.FORMATS:
-            raise InvalidInputError(
-                f"unknown audio format {audio_format!r}",
-                hint=f"choose from: {', '.join(codecs.FORMATS)}",
-            )
+    def __init__(
+        self,
+        audio_format: str,
+        *,
+        sample_rate: int | None = None,
+        bands: tuple[Band, ...] = (),
+    ) -> None:
+        codecs.check_format(audio_format)
         self.audio_format = audio_format
+        self.sample_rate = sample_rate  # asked of the file
+        self.bands = bands
         self.rate = 0  # of the samples given
-        self.written_rate = 0  # of the file (Opus may need another)
+        self.written_rate = 0  # of the file
         self.frames = 0
         self._buffer = io.BytesIO()
         self._file: Any = None
+        self._filter: Filter | None = None
 
     @property
     def duration(self) -> float:
-        return self.frames / self.rate if self.rate else 0.0
+        return self.frames / self.written_rate if self.written_rate else 0.0
 
     def write(self, samples: Samples, rate: int) -> None:
         """Append ``samples`` (float, mono) at ``rate`` Hz."""
         if self._file is None:
             self._open(rate)
+        assert self._filter is not None
         samples = _at(samples, rate, self.rate)
-        self.frames += len(samples)
         samples = np.asarray(_at(samples, self.rate, self.written_rate), np.float32).reshape(-1)
+        samples = self._filter(samples)
+        self.frames += len(samples)
         for start in range(0, len(samples), codecs.BLOCK):
             self._file.write(np.clip(samples[start : start + codecs.BLOCK], -1.0, 1.0))
 
@@ -99,16 +110,11 @@ class Encoder:
         return self._buffer.getvalue()
 
     def _open(self, rate: int) -> None:
-        container, subtype, _ = codecs.FORMATS[self.audio_format]
-        self.rate, self.written_rate = rate, codecs.written_rate(self.audio_format, rate)
-        self._file = codecs._soundfile().SoundFile(  # unavailable: says what to install
-            self._buffer,
-            mode="w",
-            samplerate=self.written_rate,
-            channels=1,
-            format=container,
-            subtype=subtype,
-        )
+        self.rate = rate
+        self.written_rate = codecs.written_rate(self.audio_format, self.sample_rate or rate)
+        self._filter = Filter(self.bands, self.written_rate)
+        # soundfile missing: the error says what to install
+        self._file = codecs.writer(self._buffer, self.audio_format, self.written_rate)
 
 
 class Meter:

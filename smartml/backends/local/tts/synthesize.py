@@ -19,7 +19,12 @@ from typing import Any
 
 from smartml.backends.local.engine import Context, Engine, Loaded, TaskEngines
 from smartml.backends.local.models import unavailable
-from smartml.backends.local.tts.base import SpeechEngine, matches_language, refuse
+from smartml.backends.local.tts.base import (
+    SpeechEngine,
+    check_effects,
+    matches_language,
+    refuse,
+)
 from smartml.backends.local.tts.espeak import INSTALL as ESPEAK_INSTALL
 from smartml.backends.local.tts.espeak import EspeakEngine
 from smartml.backends.local.tts.hf import HFSpeechEngine
@@ -110,6 +115,7 @@ class Synthesizer(Engine[SynthesizeTask, Catalog, "Routed", SynthesizedSpeech, S
         return Loaded(self.catalog, "")
 
     def preprocess(self, task: SynthesizeTask) -> Routed:
+        check_effects(task.effects_profile)  # refused before any engine loads
         return self.catalog.choose(task), task
 
     def forward(self, model: Catalog, inputs: Routed) -> SynthesizedSpeech:

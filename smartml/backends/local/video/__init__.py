@@ -1,6 +1,6 @@
 """Local video annotation: PyAV decoding, histogram shots, the local image and speech
 engines on sampled frames and the audio track; :mod:`.series` treats a video as a time
-series of frame features (keyframes, locating a clip)."""
+series of frame features (keyframes, locating a clip or an image)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,10 @@ Features:
 - ``explicit``: the safe-search engine per sampled frame.
 - ``speech``: the speech-to-text engine on the audio track (16 kHz mono, video time).
 - ``text``: OCR per sampled frame, lines grouped with the segments where they show.
+
+Not served here (the catalogue says why, and the router refuses them before any work):
+``logos``, and the Google-only ``include_attributes`` / ``include_pose_landmarks`` of
+faces and people.
 """
 
 from __future__ import annotations
