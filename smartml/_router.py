@@ -15,9 +15,10 @@ keeps failing so later calls skip it for a while.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,7 +220,7 @@ class Router:
 
     async def stream(
         self, task: StreamTask, chain: BackendChoice = None
-    ) -> AsyncIterator[StreamingResult]:
+    ) -> AsyncGenerator[StreamingResult, None]:
         """The results of a streaming task, from the first backend of the chain that
         serves it here. Audio consumed can't be replayed to another backend, so the chain
         moves on only past backends the gate refuses; a failure mid-stream is raised."""
@@ -244,9 +245,10 @@ class Router:
         model = backend.model_name(task.feature)
         results = await backend.stream(task)
         try:
-            async for result in _wrapped(name, results):
-                _stamp(result, name, attempts, model)
-                yield result
+            async with contextlib.aclosing(_wrapped(name, results)) as wrapped:
+                async for result in wrapped:
+                    _stamp(result, name, attempts, model)
+                    yield result
         finally:
             close = getattr(results, "aclose", None)
             if close is not None:
@@ -313,7 +315,7 @@ class Router:
 
 async def _wrapped(
     name: str, results: AsyncIterator[StreamingResult]
-) -> AsyncIterator[StreamingResult]:
+) -> AsyncGenerator[StreamingResult, None]:
     """``results``, an engine's failure raised as a smartml error (never unwrapped)."""
     while True:
         try:

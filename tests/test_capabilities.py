@@ -27,8 +27,7 @@ from smartml import (
     catalogue,
 )
 from smartml.backends import registry
-from smartml.catalogue import Boolean, Feature, Option
-from smartml.catalogue.features import Choices
+from smartml.catalogue import Boolean, Choices, Feature, Option
 from smartml.cli.capabilities import catalogue_markdown
 from smartml.inputs import file_chunks
 from smartml.settings import Settings

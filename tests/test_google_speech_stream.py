@@ -23,8 +23,7 @@ from smartml import (
     StreamingResult,
 )
 from smartml.backends.google import limits
-from smartml.testing import FakeGoogle
-from smartml.testing.server import Abort
+from smartml.testing import Abort, FakeGoogle
 from smartml.testing.speech import streaming_recognize
 
 pytestmark = pytest.mark.backend("google")
@@ -158,6 +157,57 @@ def test_the_fake_ends_a_stream_past_305_seconds_as_google_does(
         for result in client.speech.stream(chunked(pcm(310.0, 8000), 8000), sample_rate=8000):
             results.append(result)
     assert results and results[-1].end <= 305.0
+
+
+def test_googles_own_shapes_are_read(client: SmartML, fake_google: FakeGoogle) -> None:
+    """Google's documented example: interim results split by stability, then finals."""
+
+    def result(text: str, **fields: Any) -> dict[str, Any]:
+        return {"alternatives": [{"transcript": text, "confidence": 0.9}], **fields}
+
+    fake_google.respond(
+        "StreamingRecognize",
+        [
+            {"results": [result("to be", stability=0.01, result_end_time={"nanos": 500_000_000})]},
+            {
+                "results": [
+                    result("to be or not", stability=0.9, result_end_time={"seconds": 1}),
+                    result(" to be", stability=0.01, result_end_time={"seconds": 1}),
+                ]
+            },
+            {
+                "results": [
+                    result(
+                        "to be or not to be",
+                        is_final=True,
+                        result_end_time={"seconds": 2},
+                        language_code="en-us",
+                    )
+                ]
+            },
+            {"speech_event_type": "END_OF_SINGLE_UTTERANCE"},
+            {
+                "results": [
+                    result(
+                        " that is the question",
+                        is_final=True,
+                        result_end_time={"seconds": 3},
+                        language_code="en-us",
+                    )
+                ]
+            },
+        ],
+    )
+    results = list(client.speech.stream([pcm(3.0)], sample_rate=16000))
+    assert [(r.text, r.is_final, r.utterance) for r in results] == [
+        ("to be", False, 0),
+        ("to be or not to be", False, 0),
+        ("to be or not to be", True, 0),
+        ("that is the question", True, 1),
+    ]
+    assert [r.stability for r in results] == [0.01, 0.01, None, None]
+    assert [(r.start, r.end) for r in results] == [(0.0, 0.5), (0.0, 1.0), (0.0, 2.0), (2.0, 3.0)]
+    assert results[-1].language == "en-US" and results[-1].confidence == pytest.approx(0.9)
 
 
 def test_googles_errors_come_out_as_smartmls(client: SmartML, fake_google: FakeGoogle) -> None:

@@ -40,6 +40,7 @@ from smartml.catalogue.model import (
 from smartml.catalogue.options import (
     Boolean,
     Callback,
+    Choices,
     Glossary,
     GlossaryOption,
     Integer,
@@ -50,6 +51,7 @@ from smartml.catalogue.options import (
     OptionType,
     PhraseHint,
     PhraseHints,
+    RecognitionModel,
     Text,
 )
 from smartml.errors import InvalidInputError
@@ -146,6 +148,7 @@ __all__ = [
     "Billing",
     "Boolean",
     "Callback",
+    "Choices",
     "Feature",
     "Glossary",
     "GlossaryOption",
@@ -160,6 +163,7 @@ __all__ = [
     "OptionType",
     "PhraseHint",
     "PhraseHints",
+    "RecognitionModel",
     "Text",
     "Unit",
     "check_options",

@@ -4,22 +4,19 @@ things up."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
-
 from smartml.catalogue.model import Billing, Feature, Google, Kind, Local, Unit
 from smartml.catalogue.options import (
     Boolean,
     Callback,
+    Choices,
     GlossaryOption,
     Integer,
     Language,
     Languages,
     Number,
     Option,
-    OptionType,
     PhraseHints,
+    RecognitionModel,
     Text,
 )
 from smartml.results import (
@@ -544,22 +541,6 @@ SPEECH_V1_MODELS = (
 #: Google Speech-to-Text v2 models (served by recognizers; Chirp in a few regions).
 SPEECH_V2_MODELS = ("chirp", "chirp_2", "chirp_3", "long", "short", "telephony", "telephony_short")
 SPEECH_MODELS = SPEECH_V1_MODELS + SPEECH_V2_MODELS
-_RECOGNIZER = re.compile(r"^projects/[^/\s]+/locations/[^/\s]+/recognizers/[^/\s]+$")
-
-
-@dataclass(frozen=True)
-class SpeechModel(Text):
-    """A speech model: one of ``choices``, or a Speech v2 recognizer's resource name."""
-
-    def check(self, name: str, value: Any) -> str:
-        if isinstance(value, str) and _RECOGNIZER.match(value.strip()):
-            return value.strip()
-        return super().check(name, value)
-
-    def describe(self) -> str:
-        return f"{super().describe()}, or a recognizer projects/P/locations/L/recognizers/R"
-
-
 _WHISPER = ("language", "speech_contexts", "punctuation", "word_confidence")
 
 SPEECH_TRANSCRIBE = Feature(
@@ -574,7 +555,7 @@ SPEECH_TRANSCRIBE = Feature(
         Option("language", Language(), None, "The spoken language (BCP-47)"),
         Option(
             "model",
-            SpeechModel(SPEECH_MODELS),
+            RecognitionModel(SPEECH_MODELS),
             None,
             "Google's recognition model (v2's and recognizers go by Speech-to-Text v2)",
         ),
@@ -721,20 +702,6 @@ SPEECH_STREAM = Feature(
 
 
 # ---- text-to-speech -------------------------------------------------------------------
-class Choices(OptionType):
-    """A list of values from ``choices``, in order (one string is a list of one)."""
-
-    def __init__(self, choices: tuple[str, ...]) -> None:
-        self.choices = choices
-
-    def check(self, name: str, value: object) -> tuple[str, ...]:
-        items = value if isinstance(value, list | tuple) else (value,)
-        return tuple(Text(self.choices).check(name, item) for item in items)
-
-    def describe(self) -> str:
-        return f"a list of: {', '.join(self.choices)}"
-
-
 _TTS_OPTIONS = (
     Option("voice", Text(), None, "A voice name (see tts.voices); default: the language's"),
     Option("language", Language(), "en-US", "The language to speak"),
@@ -990,5 +957,4 @@ __all__ = [
     "VISION_SAFE_SEARCH",
     "VISION_TEXT",
     "VISION_WEB",
-    "SpeechModel",
 ]

@@ -96,6 +96,36 @@ _BCP47 = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 
 
 @dataclass(frozen=True)
+class Choices(OptionType):
+    """A list of values from ``choices``, in order (one string is a list of one)."""
+
+    choices: tuple[str, ...]
+
+    def check(self, name: str, value: Any) -> tuple[str, ...]:
+        items = value if isinstance(value, list | tuple) else (value,)
+        return tuple(Text(self.choices).check(name, item) for item in items)
+
+    def describe(self) -> str:
+        return f"a list of: {', '.join(self.choices)}"
+
+
+_RECOGNIZER = re.compile(r"^projects/[^/\s]+/locations/[^/\s]+/recognizers/[^/\s]+$")
+
+
+@dataclass(frozen=True)
+class RecognitionModel(Text):
+    """A speech model: one of ``choices``, or a Speech v2 recognizer's resource name."""
+
+    def check(self, name: str, value: Any) -> str:
+        if isinstance(value, str) and _RECOGNIZER.match(value.strip()):
+            return value.strip()
+        return super().check(name, value)
+
+    def describe(self) -> str:
+        return f"{super().describe()}, or a recognizer projects/P/locations/L/recognizers/R"
+
+
+@dataclass(frozen=True)
 class Language(OptionType):
     def check(self, name: str, value: Any) -> str:
         if not isinstance(value, str) or not _BCP47.match(value.strip()):

@@ -11,9 +11,10 @@ awaited as it is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ _INT16_FORMATS = {"h", "<h", "=h"}
 _END = object()
 
 
-def check_chunks(chunks: object) -> AsyncIterator[bytes]:
+def check_chunks(chunks: object) -> AsyncGenerator[bytes, None]:
     """``chunks`` (an iterable or async iterable of bytes-like chunks) as an async
     iterator of bytes, each chunk checked as it arrives; empty chunks are skipped.
     Bytes, a string or a path passed whole are refused at once (not chunks)."""
@@ -53,24 +54,26 @@ def check_chunks(chunks: object) -> AsyncIterator[bytes]:
     )
 
 
-async def _aiter(chunks: AsyncIterable[Any]) -> AsyncIterator[Any]:
+async def _aiter(chunks: AsyncIterable[Any]) -> AsyncGenerator[Any, None]:
     async for chunk in chunks:
         yield chunk
 
 
-async def _pulled(chunks: Iterator[Any]) -> AsyncIterator[Any]:
+async def _pulled(chunks: Iterator[Any]) -> AsyncGenerator[Any, None]:
     """A plain iterator's items, each taken in a worker thread."""
     while (chunk := await asyncio.to_thread(next, chunks, _END)) is not _END:
         yield chunk
 
 
-async def _checked(chunks: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+async def _checked(chunks: AsyncGenerator[Any, None]) -> AsyncGenerator[bytes, None]:
+    """Each chunk as bytes; closing this closes the source too."""
     index = 0
-    async for chunk in chunks:
-        data = as_bytes(chunk, index)
-        index += 1
-        if data:
-            yield data
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            data = as_bytes(chunk, index)
+            index += 1
+            if data:
+                yield data
 
 
 def as_bytes(chunk: object, index: int) -> bytes:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
 
 from smartml._router import BackendChoice
 from smartml._sync import blocking, blocking_iter
@@ -62,7 +63,7 @@ class AsyncSpeech(AsyncNamespace):
         interim_results: bool = True,
         backend: BackendChoice = None,
         **options: object,
-    ) -> AsyncIterator[StreamingResult]:
+    ) -> AsyncGenerator[StreamingResult, None]:
         """Recognize speech as it arrives. ``chunks`` is an iterable or async iterable
         of bytes of raw mono samples (``encoding``: linear16, mulaw or alaw) at
         ``sample_rate`` Hz; results come as the audio does: interim guesses (unless
@@ -79,9 +80,14 @@ class AsyncSpeech(AsyncNamespace):
             **options,
         )
         fields = {name: checked.pop(name) for name in _STREAM_FIELDS if name in checked}
-        task = StreamTask(chunks=check_chunks(chunks), options=checked, **fields)
-        async for result in self._core.router.stream(task, backend):
-            yield result
+        source = check_chunks(chunks)
+        task = StreamTask(chunks=source, options=checked, **fields)
+        async with (
+            contextlib.aclosing(source),  # a backend may stop reading it halfway
+            contextlib.aclosing(self._core.router.stream(task, backend)) as results,
+        ):
+            async for result in results:
+                yield result
 
 
 #: ``speech.stream`` options that are fields of :class:`StreamTask`.

@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from smartml.testing.server import Call, FakeGoogle, Method, Service
+    from smartml.testing.server import Abort, Call, FakeGoogle, Method, Service
     from smartml.testing.storage import FakeStorage
 
-__all__ = ["Call", "FakeGoogle", "FakeStorage", "Method", "Service"]
+__all__ = ["Abort", "Call", "FakeGoogle", "FakeStorage", "Method", "Service"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """Streaming recognition (``google.cloud.speech_v1`` ``StreamingRecognize``).
 
 The first request carries the ``StreamingConfig``: the ``RecognitionConfig`` built by
-:func:`~.speech.recognition_config` (so ``speech_contexts`` and ``punctuation`` land as
+:func:`~.speech_request.recognition_config` (so ``speech_contexts`` and ``punctuation`` land as
 for a transcription) for the chunks' encoding and rate, and ``interim_results``. Then
 the chunks follow as they arrive, cut to Google's
 :data:`~.limits.SPEECH_STREAM_MESSAGE_BYTES` per request. v1 has no A-law: ``alaw``
@@ -33,16 +33,8 @@ from typing import Any
 from smartml.backends.google import limits
 from smartml.backends.google.clients import Session, own_client
 from smartml.backends.google.retry import is_google_error, to_smartml_error
-from smartml.backends.google.speech import (
-    API,
-    AudioSpec,
-    Options,
-    bcp47,
-    confidence_of,
-    recognition_config,
-    result_words,
-    seconds,
-)
+from smartml.backends.google.speech_request import API, AudioSpec, Options, recognition_config
+from smartml.backends.google.speech_response import bcp47, confidence_of, result_words, seconds
 from smartml.backends.tasks import StreamTask
 from smartml.inputs.stream import samples
 from smartml.results.speech import StreamingResult
@@ -231,7 +223,7 @@ class Timeline:
         end = offset + max(seconds(r.result_end_time) for r in results)
         return StreamingResult(
             text="".join(r.alternatives[0].transcript for r in results).strip(),
-            stability=min(stabilities) if stabilities else None,
+            stability=round(min(stabilities), 6) if stabilities else None,
             language=bcp47(results[0].language_code) or self.language,
             start=self.said,
             end=max(self.said, end),

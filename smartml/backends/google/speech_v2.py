@@ -27,7 +27,7 @@ from smartml.catalogue import SPEECH_V2_MODELS
 from smartml.errors import BackendUnavailableError, InvalidInputError
 
 if TYPE_CHECKING:
-    from smartml.backends.google.speech import AudioSpec, Options
+    from smartml.backends.google.speech_request import AudioSpec, Options
 
 API = ApiSpec(
     "speech_v2", "smartml.backends.google.speech_v2", "RegionalClient", "google-cloud-speech"
@@ -56,7 +56,7 @@ class Recognizers:
         self, audio: AudioSpec, config: Mapping[str, Any], options: Options
     ) -> tuple[Any, str]:
         """v2's answer as a v1 ``RecognizeResponse``, and the model that gave it."""
-        from smartml.backends.google.speech import bounded
+        from smartml.backends.google.speech_request import bounded
 
         model = str(options.model)
         if (audio.duration or 0.0) > limits.SPEECH_SYNC_SECONDS:
@@ -93,7 +93,7 @@ class Recognizers:
 
 
 def v2_config(v1: Mapping[str, Any], model: str) -> dict[str, Any]:
-    """v1's ``RecognitionConfig`` (as :func:`~.speech.recognition_config` builds it) in
+    """v1's ``RecognitionConfig`` (as :func:`~.speech_request.recognition_config` builds it) in
     v2's shapes: the audio's header is read by Google (``auto_decoding_config``)."""
     features: dict[str, Any] = {
         "profanity_filter": v1["profanity_filter"],

@@ -41,7 +41,7 @@ from smartml.backends.base import Handler
 from smartml.backends.google import limits
 from smartml.backends.google.clients import ApiSpec, Caller, Session, operation_wait
 from smartml.backends.google.retry import BACKEND, to_smartml_error
-from smartml.backends.google.speech import bcp47, seconds
+from smartml.backends.google.speech_response import bcp47, seconds
 from smartml.backends.tasks import Task, VideoTask
 from smartml.catalogue import Feature
 from smartml.errors import BackendTimeoutError, InvalidInputError

@@ -212,6 +212,11 @@ class Segmenter:
                 spans.append(span)
         return spans
 
+    @property
+    def pausing(self) -> bool:
+        """Whether the open span's speech has paused (it may close any moment)."""
+        return self._quiet is not None
+
     def flush(self) -> list[Span]:
         """The open span, closed at the end of the audio."""
         if self.start is None or self.seen - self.start < self._speech:
@@ -327,9 +332,12 @@ class Listener:
         return closed + [self._utterance(span) for span in self._segment.flush()]
 
     def open(self) -> Utterance | None:
-        """The utterance under way, as heard so far."""
+        """The utterance under way, as heard so far; None also while its speech pauses
+        (a guess then would hold up the final that may come next)."""
         start = self._segment.start
-        return None if start is None else self._tape.cut(self._begin(start), self._tape.end)
+        if start is None or self._segment.pausing:
+            return None
+        return self._tape.cut(self._begin(start), self._tape.end)
 
     def _feed(self, audio: Samples) -> list[Utterance]:
         vad = self._vad or Vad()
