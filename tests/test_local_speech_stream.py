@@ -29,7 +29,8 @@ import pytest
 
 from smartml import AsyncSmartML, SmartML
 from smartml.backends.local.speech import stream as local_stream
-from smartml.backends.local.speech.stream import Resampler, Segmentation, Segmenter, Span
+from smartml.backends.local.speech import utterances
+from smartml.backends.local.speech.utterances import Resampler, Segmentation, Segmenter, Span
 from smartml.codecs import resample
 from smartml.errors import BackendError, InvalidInputError, UnsupportedOptionError
 from smartml.results import StreamingResult
@@ -337,7 +338,7 @@ def segment(probs: Iterable[float]) -> list[Span]:
 
 
 def seconds(spans: list[Span]) -> list[tuple[float, float]]:
-    step = local_stream.WINDOW / local_stream.RATE
+    step = utterances.WINDOW / utterances.RATE
     return [(round(s.start * step, 1), round(s.end * step, 1)) for s in spans]
 
 
