@@ -129,7 +129,7 @@ class HFTranscribe(Configured, Engine[TranscribeTask, SpeechModel, Clip, Decoded
         return Decoded(str(out.get("text", "")), words, inputs.duration, language)
 
     def postprocess(self, task: TranscribeTask, outputs: Decoded) -> Transcript:
-        return build_transcript(outputs, task)
+        return build_transcript(outputs, task.options)
 
 
 def _span(timestamp: Any) -> tuple[float | None, float | None]:

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from smartml.backends.local.engine import Context, Loaded
 from smartml.backends.local.languages import require_readable
@@ -48,7 +48,7 @@ from smartml.backends.local.speech.whisper import (
     transcribe_samples,
     whisper_model,
 )
-from smartml.backends.tasks import StreamTask, TranscribeTask
+from smartml.backends.tasks import StreamTask
 from smartml.catalogue import Feature
 from smartml.errors import BackendError, SmartMLError
 from smartml.inputs.stream import SAMPLE_BYTES
@@ -237,7 +237,7 @@ class Hearer:
         self, decoded: Decoded, utterance: Utterance, model: str, *, final: bool
     ) -> StreamingResult:
         # build_transcript reads only the task's options (punctuation), which a stream has too
-        heard = build_transcript(decoded, cast(TranscribeTask, self.task))
+        heard = build_transcript(decoded, self.task.options)
         shift = utterance.start
         words = [
             w.model_copy(update={"start": w.start + shift, "end": w.end + shift})

@@ -100,18 +100,18 @@ def _timed_words(decoded: Decoded, punctuation: bool) -> list[WordInfo]:
     return words
 
 
-def build_transcript(decoded: Decoded, task: TranscribeTask) -> Transcript:
+def build_transcript(decoded: Decoded, options: Mapping[str, Any]) -> Transcript:
     """A :class:`Transcript` whose word times are non-decreasing and lie in
-    ``[0, duration]``; confidence is the given one, else the mean word confidence. The
-    task's ``punctuation=False`` strips punctuation, ``word_confidence=False`` drops the
-    words' confidences (the transcript keeps its own)."""
-    punctuation = task.options.get("punctuation") is not False
+    ``[0, duration]``; confidence is the given one, else the mean word confidence. A
+    task's ``options`` with ``punctuation=False`` strip punctuation, with
+    ``word_confidence=False`` drop the words' confidences (the transcript keeps its own)."""
+    punctuation = options.get("punctuation") is not False
     words = _timed_words(decoded, punctuation)
     confidence = decoded.confidence
     scored = [w.confidence for w in words if w.confidence is not None]
     if confidence is None and scored:
         confidence = sum(scored) / len(scored)
-    if task.options.get("word_confidence") is False:
+    if options.get("word_confidence") is False:
         words = [w.model_copy(update={"confidence": None}) for w in words]
     text = " ".join(decoded.text.split()) if punctuation else unpunctuated(decoded.text)
     return Transcript(
@@ -153,7 +153,7 @@ class WhisperTranscribe(Engine[TranscribeTask, Context, Clip, Decoded, Transcrip
         return heard
 
     def postprocess(self, task: TranscribeTask, outputs: Decoded) -> Transcript:
-        transcript = build_transcript(outputs, task)
+        transcript = build_transcript(outputs, task.options)
         transcript.model = str(outputs.extra.get("model", ""))
         return transcript
 
