@@ -1,6 +1,11 @@
 """``video.annotate`` offline: PyAV decoding, a histogram shot detector, and the local
 image and speech engines run on sampled frames and on the audio track.
 
+Decoding and the image engines run as a pipeline: each engine a video feature needs
+works through the sampled frames on a thread of its own (a :class:`Lane`), in order,
+while the decoder goes on, so the engines run side by side and beside FFmpeg's decoder.
+Frames become full-size images only when some feature reads them (shots need none).
+
 Options (``VideoTask.options``): ``fps`` (frames sampled per second for the image
 engines, default 2), ``shot_fps`` (frames per second compared for cuts, default 10),
 ``language`` (for speech), ``progress`` (a callable given 0-100 as the work goes on).
@@ -28,6 +33,7 @@ faces and people.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,7 +41,7 @@ from smartml import catalogue
 from smartml.backends.local.engine import AnyEngine, Context, Engine, Loaded, TaskEngines
 from smartml.backends.local.models import Requirement
 from smartml.backends.local.video import features as feat
-from smartml.backends.local.video.decode import AUDIO_RATE, Decoded, decode, decode_audio
+from smartml.backends.local.video.decode import AUDIO_RATE, decode, decode_audio
 from smartml.backends.local.video.shots import detect_cuts, shot_segments
 from smartml.backends.local.video.tracking import Detection, track
 from smartml.backends.tasks import (
@@ -50,16 +56,25 @@ from smartml.backends.tasks import (
 )
 from smartml.errors import InvalidInputError, UnsupportedCapabilityError
 from smartml.results import FacesResult, Label, Transcript
-from smartml.results.video import ObjectTrack, VideoAnnotation
+from smartml.results.video import VideoAnnotation
 
 if TYPE_CHECKING:
-    from smartml.results.common import TimeSegment
+    from PIL.Image import Image as PILImage
+
+    from smartml.catalogue import Feature
+    from smartml.inputs import Image
 
 DEFAULT_FPS = 2.0
 DEFAULT_SHOT_FPS = 10.0
 MODEL_NAME = "pyav + histogram shots"
 TRACKING = frozenset({catalogue.VIDEO_OBJECTS, catalogue.VIDEO_FACES, catalogue.VIDEO_PEOPLE})
 FACE_TRACKS = frozenset({catalogue.VIDEO_FACES, catalogue.VIDEO_PEOPLE})
+#: The features that read sampled frames; shots and speech need none decoded to images.
+ON_FRAMES = TRACKING | {
+    catalogue.VIDEO_LABELS,
+    catalogue.VIDEO_EXPLICIT,
+    catalogue.VIDEO_TEXT,
+}
 
 Progress = Callable[[float], None]
 
@@ -89,20 +104,59 @@ class SubEngines:
         return self.get(type(task)).run(task)
 
 
+#: How many sampled frames a lane may fall behind the decoder (a bound on memory).
+BACKLOG = 8
+
+
+class Lane:
+    """One engine run on each sampled frame, in order, on a thread of its own, at most
+    :data:`BACKLOG` frames behind the decoder. After a failure it skips the frames
+    left; :meth:`results` raises the first failure."""
+
+    def __init__(self, engine: AnyEngine, task: Callable[[Image], Task[Any]]) -> None:
+        self._engine = engine
+        self._task = task
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="smartml-video")
+        self._futures: list[Future[Any]] = []
+        self._failure: BaseException | None = None
+
+    def submit(self, image: Image) -> None:
+        """Queue ``image``, first waiting while the lane is :data:`BACKLOG` frames behind."""
+        if len(self._futures) >= BACKLOG:
+            wait([self._futures[-BACKLOG]])
+        self._futures.append(self._pool.submit(self._run, self._task(image)))
+
+    def _run(self, task: Task[Any]) -> Any:
+        if self._failure is not None:
+            raise self._failure
+        try:
+            return self._engine.run(task)
+        except BaseException as exc:
+            self._failure = exc
+            raise
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def results(self) -> list[Any]:
+        """Every frame's result, in order, once the lane has finished."""
+        self._pool.shutdown(wait=True)
+        return [future.result() for future in self._futures]
+
+    def close(self) -> None:
+        """Wait for the frame being worked on; drop the rest."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass
 class Inputs:
     task: VideoTask
-    decoded: Decoded
     data: bytes
     source: str
 
 
 @dataclass
 class Outputs:
-    decoded: Decoded
-    shots: list[TimeSegment] = field(default_factory=list)
-    labels: list[list[Label]] = field(default_factory=list)
-    tracks: list[ObjectTrack] = field(default_factory=list)
     result: VideoAnnotation = field(default_factory=VideoAnnotation)
     models: list[str] = field(default_factory=list)
 
@@ -145,15 +199,10 @@ class VideoAnnotate(Engine[VideoTask, SubEngines, Inputs, Outputs, VideoAnnotati
                 f"the local backend reads video bytes, not {task.video.uri}; download it first "
                 'or use backend="google"'
             )
-        progress = _progress(task)
-        decoded = decode(
-            data,
-            fps=_number(task.options, "fps", DEFAULT_FPS),
-            shot_fps=_number(task.options, "shot_fps", DEFAULT_SHOT_FPS),
-            source=task.video.source,
-            progress=lambda f: progress(20.0 * f),
-        )
-        return Inputs(task, decoded, data, task.video.source)
+        for key, default in (("fps", DEFAULT_FPS), ("shot_fps", DEFAULT_SHOT_FPS)):
+            _number(task.options, key, default)
+        _progress(task)
+        return Inputs(task, data, task.video.source)
 
     def forward(self, model: SubEngines, inputs: Inputs) -> Outputs:
         return _analyse(model, inputs)
@@ -164,83 +213,106 @@ class VideoAnnotate(Engine[VideoTask, SubEngines, Inputs, Outputs, VideoAnnotati
         return result
 
 
-def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
-    task = inputs.task
-    asked = set(task.features)
-    decoded = inputs.decoded
-    progress = _progress(task)
-    out = Outputs(decoded)
-    result = out.result
-    result.duration = decoded.duration
-    out.shots = shot_segments(detect_cuts(decoded.hist_times, decoded.hists), decoded.duration)
-    if catalogue.VIDEO_SHOTS in asked:
-        result.shot_changes = out.shots
+def _lanes(engines: SubEngines, asked: set[Feature]) -> dict[type[Task[Any]], Lane]:
+    """The lanes the asked features need, in the order their models are reported."""
+    wanted: list[tuple[type[Task[Any]], Callable[[Image], Task[Any]]]] = []
+    if asked & FACE_TRACKS or catalogue.VIDEO_LABELS in asked:  # labels add Person/Face
+        wanted.append((FacesTask, lambda image: FacesTask(image=image)))
+    if catalogue.VIDEO_OBJECTS in asked:
+        wanted.append((ObjectsTask, lambda image: ObjectsTask(image=image)))
+    if catalogue.VIDEO_LABELS in asked:
+        wanted.append((LabelsTask, lambda image: LabelsTask(image=image, max_results=15)))
+    if catalogue.VIDEO_EXPLICIT in asked:
+        wanted.append((SafeSearchTask, lambda image: SafeSearchTask(image=image)))
+    if catalogue.VIDEO_TEXT in asked:
+        wanted.append((TextTask, lambda image: TextTask(image=image)))
     # the router has refused a feature whose engine can't run here (objects without a
     # configured detector): what is asked, runs
-    objects = engines.get(ObjectsTask) if catalogue.VIDEO_OBJECTS in asked else None
-    face_tracks = bool(asked & FACE_TRACKS)
-    faces_ok = face_tracks or catalogue.VIDEO_LABELS in asked
-    if catalogue.VIDEO_SPEECH in asked:  # first: a language it can't hear fails at once
-        result.transcript = _transcribe(engines, task, inputs)
-        out.models.append(result.transcript.model or "")
+    return {kind: Lane(engines.get(kind), task) for kind, task in wanted}
 
-    frame_labels: list[list[Label]] = []
-    detections: list[list[Detection]] = []
-    explicit = []
-    texts = []
-    n = len(decoded.frames)
+
+def _analyse(engines: SubEngines, inputs: Inputs) -> Outputs:
     from smartml.inputs import Image
 
-    for i, (t, frame) in enumerate(zip(decoded.times, decoded.frames, strict=True)):
-        image = Image.from_pil(frame)
-        found: list[Detection] = []
-        faces: FacesResult | None = None
-        if faces_ok:
-            try:
-                faces = engines.run(FacesTask(image=image))
-            except UnsupportedCapabilityError:  # labels go on without Person/Face
-                if face_tracks:
-                    raise
-                faces_ok = False
-        if faces is not None:
-            out.models.append(faces.model)
-            if face_tracks:
-                found += [Detection(t, f.box, f.confidence, "face") for f in faces.faces]
-        if objects is not None:
-            objs = objects.run(ObjectsTask(image=image))
-            out.models.append(objs.model)
-            found += [Detection(t, o.box, o.score, o.name) for o in objs.objects]
-        detections.append(found)
-        if catalogue.VIDEO_LABELS in asked:
-            labels = engines.run(LabelsTask(image=image, max_results=15))
-            out.models.append(labels.model)
-            frame_labels.append(_with_faces(labels.labels, faces))
-        if catalogue.VIDEO_EXPLICIT in asked:
-            safe = engines.run(SafeSearchTask(image=image))
-            out.models.append(safe.model)
-            explicit.append(safe)
-        if catalogue.VIDEO_TEXT in asked:
-            ocr = engines.run(TextTask(image=image))
-            out.models.append(ocr.model)
-            texts.append(ocr)
-        progress(20.0 + 65.0 * (i + 1) / n)
+    task = inputs.task
+    asked = set(task.features)
+    fps = _number(task.options, "fps", DEFAULT_FPS)
+    progress = _progress(task)
+    out = Outputs()
+    result = out.result
+    transcript = None
+    if catalogue.VIDEO_SPEECH in asked:  # first: a language it can't hear fails at once
+        transcript = _transcribe(engines, task, inputs)
+        if transcript is not None:
+            out.models.append(transcript.model or "")
 
+    lanes = _lanes(engines, asked)
+
+    def on_frame(_: float, frame: PILImage) -> None:
+        image = Image.from_pil(frame)
+        for lane in lanes.values():
+            lane.submit(image)
+
+    try:
+        decoded = decode(
+            inputs.data,
+            fps=fps if lanes else None,
+            shot_fps=_number(task.options, "shot_fps", DEFAULT_SHOT_FPS),
+            source=inputs.source,
+            progress=lambda f: progress(85.0 * f),
+            on_frame=on_frame if lanes else None,
+        )
+        found = {kind: _finished(kind, lane, asked) for kind, lane in lanes.items()}
+    finally:
+        for lane in lanes.values():
+            lane.close()
+    for answers in found.values():
+        out.models += [answer.model for answer in answers if answer is not None]
+
+    result.duration = decoded.duration
+    if catalogue.VIDEO_SPEECH in asked:
+        result.transcript = transcript or Transcript(duration=decoded.duration)
+    shots = shot_segments(detect_cuts(decoded.hist_times, decoded.hists), decoded.duration)
+    if catalogue.VIDEO_SHOTS in asked:
+        result.shot_changes = shots
     times = decoded.times
+    faces: list[FacesResult | None] = found.get(FacesTask) or [None] * len(times)
     if catalogue.VIDEO_LABELS in asked:
+        frame_labels = [
+            _with_faces(labels.labels, face)
+            for labels, face in zip(found[LabelsTask], faces, strict=True)
+        ]
         whole = [shot_segments([], decoded.duration)[0]]
         result.segment_labels = feat.segment_labels(times, frame_labels, whole)
-        result.shot_labels = feat.segment_labels(times, frame_labels, out.shots)
+        result.shot_labels = feat.segment_labels(times, frame_labels, shots)
         result.frame_labels = feat.per_frame_labels(times, frame_labels)
     if asked & TRACKING:
+        detections: list[list[Detection]] = [[] for _ in times]
+        if asked & FACE_TRACKS:
+            for i, (t, face) in enumerate(zip(times, faces, strict=True)):
+                found_faces = face.faces if face is not None else []
+                detections[i] += [Detection(t, f.box, f.confidence, "face") for f in found_faces]
+        for i, (t, objs) in enumerate(zip(times, found.get(ObjectsTask, []), strict=False)):
+            detections[i] += [Detection(t, o.box, o.score, o.name) for o in objs.objects]
         result.object_tracks = track(detections)
     if catalogue.VIDEO_EXPLICIT in asked:
-        result.explicit_frames = feat.explicit_frames(times, explicit)
+        result.explicit_frames = feat.explicit_frames(times, found[SafeSearchTask])
     if catalogue.VIDEO_TEXT in asked:
-        step = 1.0 / _number(task.options, "fps", DEFAULT_FPS)
-        result.text = feat.video_text(times, texts, step, decoded.duration)
+        result.text = feat.video_text(times, found[TextTask], 1.0 / fps, decoded.duration)
     progress(100.0)
     out.models = [m for m in out.models if m]
     return out
+
+
+def _finished(kind: type[Task[Any]], lane: Lane, asked: set[Feature]) -> list[Any]:
+    """The lane's results; faces asked only for the labels' Person/Face are left out
+    (None per frame) when the faces engine can't serve them."""
+    try:
+        return lane.results()
+    except UnsupportedCapabilityError:
+        if kind is not FacesTask or asked & FACE_TRACKS:
+            raise
+        return [None] * len(lane)
 
 
 def _with_faces(labels: Sequence[Label], faces: FacesResult | None) -> list[Label]:
@@ -255,13 +327,14 @@ def _with_faces(labels: Sequence[Label], faces: FacesResult | None) -> list[Labe
     return sorted([*labels, *extra], key=lambda label: -label.score)
 
 
-def _transcribe(engines: SubEngines, task: VideoTask, inputs: Inputs) -> Transcript:
+def _transcribe(engines: SubEngines, task: VideoTask, inputs: Inputs) -> Transcript | None:
+    """The audio track's transcript; None when the video has no audio (or it is empty)."""
     from smartml.codecs import encode
     from smartml.inputs import Audio
 
     samples = decode_audio(inputs.data, inputs.source)
     if samples is None or not len(samples):
-        return Transcript(duration=inputs.decoded.duration)
+        return None
     wav, _ = encode(samples, AUDIO_RATE, "wav")
     language = task.options.get("language")
     punctuation = task.options.get("punctuation")

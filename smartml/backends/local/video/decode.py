@@ -1,10 +1,14 @@
 """Video decoding with PyAV (FFmpeg): sampled RGB frames, shot histograms, the audio track.
 
-One pass over the video stream (``thread_type="AUTO"``) gives both the frames sampled at
-``fps`` (PIL RGB images with their times) and a small HSV histogram of frames at
-``shot_fps`` for the shot detector. The audio track, when there is one, is decoded in a
-second pass to 16 kHz mono float32 for speech-to-text, placed on the video's time axis.
-Every failure comes out as :class:`~smartml.errors.InvalidInputError`.
+One pass over the video stream with FFmpeg's threaded decoder (``thread_type="AUTO"``)
+gives both the frames sampled at ``fps`` (PIL RGB images with their times; none when
+``fps`` is None) and a small HSV histogram of frames at ``shot_fps`` for the shot
+detector. A histogram is taken on a 64x36 copy that FFmpeg's swscale makes straight
+from the decoded YUV frame, and only sampled frames are converted at full size; each of
+the two conversions keeps one swscale context, so no frame pays for setting one up. The audio
+track, when there is one, is decoded in a second pass to 16 kHz mono float32 for
+speech-to-text, placed on the video's time axis. Every failure comes out as
+:class:`~smartml.errors.InvalidInputError`.
 """
 
 from __future__ import annotations
@@ -89,13 +93,54 @@ def _origin(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def _hist(frame: Any) -> npt.NDArray[np.float32]:
-    """The frame's normalized HSV histogram (:data:`HIST_BINS` bins, flattened)."""
-    import numpy as np
+class _Every:
+    """Picks frames at ``rate`` per second: the first frame at or after each tick (a
+    tick already passed is skipped, not caught up). ``rate`` None: no frame."""
 
-    width, height = HIST_SIZE
-    small = frame.reformat(width=width, height=height, format="rgb24").to_image().convert("HSV")
-    pixels = np.asarray(small).reshape(-1, 3).astype(np.intp)
+    def __init__(self, rate: float | None) -> None:
+        self.step = 1.0 / rate if rate else 0.0
+        self.next = 0.0
+
+    def due(self, t: float) -> bool:
+        if not self.step or t + 1e-6 < self.next:
+            return False
+        self.next += self.step
+        while self.next <= t:
+            self.next += self.step
+        return True
+
+
+class _Converter:
+    """Decoded frames to RGB through one reusable swscale context (PyAV's
+    ``frame.reformat`` sets up a new one, with a thread pool, for every frame)."""
+
+    def __init__(self, size: tuple[int, int] | None = None) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self._scaler = VideoReformatter()
+        self._size: tuple[int | None, int | None] = size or (None, None)
+
+    def rgb(self, frame: Any) -> npt.NDArray[np.uint8]:
+        """The frame as an ``H x W x 3`` RGB array (at the converter's size, if it has one)."""
+        width, height = self._size
+        out = self._scaler.reformat(frame, width=width, height=height, format="rgb24", threads=1)
+        array: npt.NDArray[np.uint8] = out.to_ndarray()  # type: ignore[assignment]
+        return array
+
+    def image(self, frame: Any) -> PILImage:
+        """The frame as a PIL RGB image."""
+        from PIL import Image
+
+        return Image.fromarray(self.rgb(frame))
+
+
+def histogram(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """The normalized HSV histogram (Pillow's HSV, :data:`HIST_BINS` bins, hue major,
+    flattened) of a small RGB frame."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.fromarray(rgb).convert("HSV")).reshape(-1, 3).astype(np.intp)
     h_bins, s_bins, v_bins = HIST_BINS
     index = (
         (pixels[:, 0] * h_bins >> 8) * s_bins * v_bins
@@ -110,15 +155,18 @@ def _hist(frame: Any) -> npt.NDArray[np.float32]:
 def decode(
     data: bytes,
     *,
-    fps: float = 2.0,
+    fps: float | None = 2.0,
     shot_fps: float | None = 10.0,
     source: str = "<bytes>",
     progress: Callable[[float], None] | None = None,
+    on_frame: Callable[[float, PILImage], None] | None = None,
 ) -> Decoded:
-    """Frames sampled at ``fps`` and histograms at ``shot_fps`` (None: no histograms)."""
+    """Frames sampled at ``fps`` and histograms at ``shot_fps`` (None: none of them).
+    With ``on_frame``, each sampled frame is handed to it with its time as soon as it is
+    decoded, and not kept in :attr:`Decoded.frames`."""
     import av
 
-    if fps <= 0:
+    if fps is not None and fps <= 0:
         raise InvalidInputError(f"fps must be positive, got {fps}")
     out = Decoded()
     with open_video(data, source) as container:
@@ -135,33 +183,35 @@ def decode(
         out.width, out.height = stream.codec_context.width, stream.codec_context.height
         start = _origin(container, stream)
         rate = float(stream.average_rate or 25)
-        next_sample = next_hist = 0.0
+        samples, hists = _Every(fps), _Every(shot_fps)
+        full, small = _Converter(), _Converter(HIST_SIZE)
+        count = 0
         last = 0.0
         try:
-            for index, frame in enumerate(container.decode(stream)):
-                t = float(frame.time) - start if frame.time is not None else index / rate
+            for frame in container.decode(stream):
+                t = float(frame.time) - start if frame.time is not None else count / rate
                 t = max(t, 0.0)
                 last = t
-                if t + 1e-6 >= next_sample:
+                count += 1
+                sampled = samples.due(t)
+                if sampled:
                     out.times.append(t)
-                    out.frames.append(frame.to_image())
-                    next_sample += 1.0 / fps
-                    while next_sample <= t:
-                        next_sample += 1.0 / fps
-                    if progress is not None and out.duration > 0:
-                        progress(min(t / out.duration, 1.0))
-                if shot_fps is not None and t + 1e-6 >= next_hist:
+                    if on_frame is not None:
+                        on_frame(t, full.image(frame))
+                    else:
+                        out.frames.append(full.image(frame))
+                if hists.due(t):
                     out.hist_times.append(t)
-                    out.hists.append(_hist(frame))
-                    next_hist += 1.0 / shot_fps
-                    while next_hist <= t:
-                        next_hist += 1.0 / shot_fps
+                    out.hists.append(histogram(small.rgb(frame)))
+                    sampled = True
+                if sampled and progress is not None and out.duration > 0:
+                    progress(min(t / out.duration, 1.0))
         except av.FFmpegError as exc:
             raise InvalidInputError(
-                f"video {source} could not be decoded after {len(out.frames)} frames "
+                f"video {source} could not be decoded after {count} frames "
                 f"(truncated or corrupt?): {exc}"
             ) from exc
-    if not out.frames:
+    if not count:
         raise InvalidInputError(f"video {source} has no frames (a zero-length video?)")
     end = last + 1.0 / rate
     if trusted and out.duration - end > max(TRUNCATED_GAP, 0.1 * out.duration):
