@@ -21,6 +21,11 @@ from smartml.errors import InvalidInputError
 if TYPE_CHECKING:
     from smartml.batch.client import Client
 
+#: Chunks in flight for a remote backend: each is one request (16 images for Google
+#: Vision), mostly waiting on the network, so many overlap on one core; 32 requests of
+#: 16 images keep a 320-image job in one round trip.
+REMOTE_SLOTS = 32
+
 
 class Engine(ABC):
     """Runs chunks of work and yields each chunk's records when it finishes."""
@@ -47,14 +52,14 @@ class LocalEngine(Engine):
         self.concurrency = concurrency
 
     def slots(self, client: Client) -> int:
-        """Chunks in flight: 8 for a remote backend, one per core for models on this
-        machine (the images of a chunk already run concurrently, batched where the
-        engine batches)."""
+        """Chunks in flight: :data:`REMOTE_SLOTS` for a remote backend, one per core for
+        models on this machine (the images of a chunk already run concurrently, batched
+        where the engine batches)."""
         if self.concurrency is not None:
             return self.concurrency
         first = client.backend[0]
         remote = any(info.remote for info in client.backends() if info.name == first)
-        return 8 if remote else usable_cores()
+        return REMOTE_SLOTS if remote else usable_cores()
 
     async def map(
         self, client: Client, chunks: AsyncIterator[list[Work]], plan: Plan
