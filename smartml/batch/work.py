@@ -146,7 +146,9 @@ async def _document(
         if feature in TEXT_FEATURES:
             document_text = feature is catalogue.VISION_DOCUMENT_TEXT
             options = _options(plan, [feature])
-            call = client.vision.text(document, document=document_text, **options)
+            call = functools.partial(
+                client.vision.text, document, document=document_text, **options
+            )
             calls.append(_call(record, key, call))
         elif document.format == "pdf":
             refused = InvalidInputError(
@@ -189,7 +191,8 @@ async def _single(client: Client, work: Work, record: BatchRecord, plan: Plan) -
     elif kind is Kind.AUDIO:
         (key,) = work.features
         options = _options(plan, [feature_of(kind, key)])
-        await _call(record, key, client.speech.transcribe(_media(work), **options))
+        call = functools.partial(client.speech.transcribe, _media(work), **options)
+        await _call(record, key, call)
     elif kind is Kind.VIDEO:
         await _video(client, work, record, plan)
 
@@ -206,7 +209,10 @@ async def _text(client: Client, work: Work, record: BatchRecord, plan: Plan) -> 
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read {work.item.source} as UTF-8 text: {exc}") from exc
     await asyncio.gather(
-        *(_call(record, f, _language(client, f, text, plan)) for f in work.features)
+        *(
+            _call(record, f, functools.partial(_language, client, f, text, plan))
+            for f in work.features
+        )
     )
 
 
@@ -236,9 +242,11 @@ def _read(work: Work) -> bytes:
         return fh.read()
 
 
-async def _call(record: BatchRecord, feature: str, call: Awaitable[Result]) -> None:
+async def _call(record: BatchRecord, feature: str, call: Callable[[], Awaitable[Result]]) -> None:
+    """Make and await one feature's call (made here, so a call cancelled before it starts
+    leaves no coroutine unawaited), its failure recorded as the feature's error."""
     try:
-        result = await call
+        result = await call()
     except InvalidInputError:
         raise  # the input's fault: the whole input fails (see _guard)
     except SmartMLError as exc:
