@@ -232,3 +232,23 @@ def test_letterbox_and_crop_invert() -> None:
     pixels = np.array([[10.0, 20.0], [100.0, 5.0]], np.float32)
     back = crop.to_image(np.c_[crop.to_crop(pixels, 192), np.zeros(2)].astype(np.float32), 192)
     assert back[:, :2] == pytest.approx(pixels, abs=1e-3)
+
+
+def test_boxes_only_runs_the_detector_alone_with_the_same_boxes(
+    client: SmartML, two_faces: Image.Image
+) -> None:
+    import asyncio
+
+    from smartml.backends.local.backend import LocalBackend
+    from smartml.backends.tasks import FacesTask
+    from smartml.inputs import Image as ImageInput
+
+    full = client.vision.faces(two_faces)
+    backend = LocalBackend()
+    task = FacesTask(image=ImageInput.coerce(two_faces), boxes_only=True)
+    boxed = asyncio.run(backend.run(task))
+    assert [f.box for f in boxed.faces] == [f.box for f in full.faces]
+    assert [f.confidence for f in boxed.faces] == [f.confidence for f in full.faces]
+    assert all(not f.landmarks and f.joy is Likelihood.UNKNOWN for f in boxed.faces)
+    labels = client.vision.labels(two_faces)  # labels ask faces for boxes only
+    assert {"Person", "Face"} <= {label.description for label in labels.labels}

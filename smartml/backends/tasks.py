@@ -156,9 +156,14 @@ class ObjectsTask(Task[ObjectsResult]):
 
 @dataclass(frozen=True)
 class FacesTask(Task[FacesResult]):
+    """Faces in ``image``; ``boxes_only`` asks just boxes and confidences (what labels
+    need to add "Person" and "Face"), which an engine may answer without its landmark
+    and emotion models."""
+
     feature: ClassVar[Feature] = catalogue.VISION_FACES
     image: Image
     max_results: int = 50
+    boxes_only: bool = False
 
 
 @dataclass(frozen=True)

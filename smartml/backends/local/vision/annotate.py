@@ -61,7 +61,7 @@ async def labels_with_faces(labels_engine: Run, run: Run, task: LabelsTask) -> L
     are skipped, not an error, where the face engine can't run)."""
     labels_call = asyncio.ensure_future(labels_engine(task))
     try:
-        faces = await run(FacesTask(image=task.image))
+        faces = await run(FacesTask(image=task.image, boxes_only=True))
     except UnsupportedCapabilityError:  # unavailable here included
         faces = None
     except BaseException:

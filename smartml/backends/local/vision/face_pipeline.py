@@ -66,6 +66,15 @@ def find_faces(models: FaceModels, rgb: npt.NDArray[np.uint8], max_results: int)
     return [replace(face, emotions=s) for (face, _), s in zip(read, scores, strict=True)]
 
 
+def boxed_face(detection: Detection) -> Face:
+    """A face as the detector alone sees it: its box and confidence."""
+    x_min, y_min, x_max, y_max = (float(v) for v in detection.box)
+    return Face(
+        box=Box(x_min=x_min, y_min=y_min, x_max=x_max, y_max=y_max),
+        confidence=min(1.0, max(0.0, detection.score)),
+    )
+
+
 def to_face(found: FoundFace, width: int, height: int) -> Face:
     """The result model for one face (positions normalized; ``z`` in image pixels)."""
     x_min, y_min, x_max, y_max = (float(v) for v in found.detection.box)

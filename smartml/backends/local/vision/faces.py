@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # numpy and the model code load with the models, not with thi
     import numpy as np
     import numpy.typing as npt
 
+    from smartml.backends.local.vision.face_detect import Detection
     from smartml.backends.local.vision.face_pipeline import FaceModels, FoundFace
 
 #: The vendored files and their manifest (tests point an engine elsewhere).
@@ -50,6 +51,7 @@ class Frame:
 
     rgb: npt.NDArray[np.uint8]
     max_results: int
+    boxes_only: bool = False
 
 
 def vendored(name: str, data: Path = DATA) -> Path:
@@ -57,7 +59,9 @@ def vendored(name: str, data: Path = DATA) -> Path:
     return vendored_file(data, name, hint=REBUILD)
 
 
-class MediaPipeFaces(Engine[FacesTask, "FaceModels", Frame, "list[FoundFace]", FacesResult]):
+class MediaPipeFaces(
+    Engine[FacesTask, "FaceModels", Frame, "list[FoundFace] | list[Detection]", FacesResult]
+):
     """``vision.faces``: detector, mesh and emotion models, all vendored ONNX files."""
 
     requires = (Requirement("onnxruntime"), Requirement("cv2"))
@@ -81,18 +85,29 @@ class MediaPipeFaces(Engine[FacesTask, "FaceModels", Frame, "list[FoundFace]", F
         return Loaded(FaceModels(**{role: session(p) for role, p in paths.items()}), MODEL_NAME)
 
     def preprocess(self, task: FacesTask) -> Frame:
-        return Frame(task.image.numpy(), task.max_results)
+        return Frame(task.image.numpy(), task.max_results, task.boxes_only)
 
-    def forward(self, model: FaceModels, inputs: Frame) -> list[FoundFace]:
+    def forward(self, model: FaceModels, inputs: Frame) -> list[FoundFace] | list[Detection]:
+        from smartml.backends.local.vision.face_detect import detect
         from smartml.backends.local.vision.face_pipeline import find_faces
 
+        if inputs.boxes_only:  # the detector alone: no mesh, no emotions
+            return detect(model.detector, inputs.rgb)[: max(0, inputs.max_results)]
         return find_faces(model, inputs.rgb, inputs.max_results)
 
-    def postprocess(self, task: FacesTask, outputs: list[FoundFace]) -> FacesResult:
-        from smartml.backends.local.vision.face_pipeline import to_face
+    def postprocess(
+        self, task: FacesTask, outputs: list[FoundFace] | list[Detection]
+    ) -> FacesResult:
+        from smartml.backends.local.vision.face_detect import Detection
+        from smartml.backends.local.vision.face_pipeline import boxed_face, to_face
 
         height, width = task.image.numpy().shape[:2]
-        return FacesResult(faces=[to_face(found, width, height) for found in outputs])
+        return FacesResult(
+            faces=[
+                boxed_face(found) if isinstance(found, Detection) else to_face(found, width, height)
+                for found in outputs
+            ]
+        )
 
 
 ENGINES = (TaskEngines(FacesTask, MediaPipeFaces),)
