@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -54,6 +58,150 @@ def test_no_heavy_import(code: str) -> None:
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
+#: What ``smartml --help`` must not import: pydantic and everything built on it, the
+#: engines' libraries, and any command's module (only the root group's).
+NOT_FOR_HELP = (
+    *HEAVY,
+    "numpy",
+    "PIL",
+    "google",
+    "pydantic",
+    "pydantic_core",
+    "smartml.catalogue",
+    "smartml.results",
+    "smartml.client",
+    "smartml.batch",
+    "smartml.errors",
+    *(f"smartml.cli.{name}" for name in ("annotate", "vision", "video", "language", "speech")),
+    *(f"smartml.cli.{name}" for name in ("translation", "capabilities", "backends", "_common")),
+)
+#: What the start of ``smartml annotate`` must not import: the job, the client and the
+#: backends load when a run starts, not for its help.
+NOT_FOR_ANNOTATE_HELP = (
+    *HEAVY,
+    "numpy",
+    "PIL",
+    "google",
+    "smartml.client",
+    "smartml.backends",
+    "smartml.batch.job",
+    "smartml.batch.export",
+)
+
+CLI_PROBE = """
+import json, sys
+sys.argv = ["smartml", *{args!r}]
+from smartml.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
+"""
+
+
+def _loaded(*args: str, status: int = 0) -> set[str]:
+    """The modules a fresh ``smartml ARGS`` process holds when it ends (with ``status``)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI_PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"NO_GCE_CHECK": "true", "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    *shown, last = proc.stdout.strip().splitlines()
+    assert "\n".join(shown).strip(), "the command printed nothing"
+    ended = json.loads(last)
+    assert ended["code"] == status
+    return set(ended["modules"])
+
+
+def _among(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize(
+    ("args", "absent", "status"),
+    [
+        ((), NOT_FOR_HELP, 2),  # no command: the help, as a usage error
+        (("--help",), NOT_FOR_HELP, 0),
+        (("--version",), NOT_FOR_HELP, 0),
+        (("annotate", "--help"), NOT_FOR_ANNOTATE_HELP, 0),
+    ],
+)
+def test_cli_start_imports_only_what_it_needs(
+    args: tuple[str, ...], absent: tuple[str, ...], status: int
+) -> None:
+    assert _among(_loaded(*args, status=status), absent) == []
+
+
+def test_import_smartml_imports_no_pydantic_and_no_module_of_its_own() -> None:
+    modules = _loaded("--version")
+    assert _among(modules, ("pydantic",)) == []
+    assert sorted(m for m in modules if m.startswith("smartml")) == ["smartml", "smartml.cli"]
+
+
+def test_help_lists_every_command_with_its_own_help_line() -> None:
+    """The root's table of commands says what each command's module says: the name, the
+    kind (group or command) and the first paragraph of its help."""
+    from typer.testing import CliRunner
+
+    from smartml.cli import COMMANDS, app, load
+
+    for name, entry in COMMANDS.items():
+        command = load(name)
+        assert command.name == name
+        assert inspect.cleandoc(command.help or "").split("\n\n")[0] == entry.help, name
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0
+    for name, entry in COMMANDS.items():
+        assert re.search(rf"{name}\s+{re.escape(entry.help)}", shown.stdout), name
+
+
+def test_a_lazy_command_runs_and_a_typo_is_matched_against_every_command() -> None:
+    from typer.testing import CliRunner
+
+    from smartml.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["translation", "--help"])
+    assert listed.exit_code == 0 and "document" in listed.stdout
+    typo = runner.invoke(app, ["anotate"])
+    assert typo.exit_code == 2 and "Did you mean 'annotate'" in typo.output
+
+
+def _deferred(package: ModuleType) -> dict[str, str]:
+    """``name: module`` of the ``from M import X as X`` lines under ``if TYPE_CHECKING:``
+    of ``package``'s ``__init__``: what type checkers see of its lazy names."""
+    tree = ast.parse(Path(str(package.__file__)).read_text())
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test)
+    )
+    return {
+        alias.name: node.module or ""
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name != "*"
+    }
+
+
+@pytest.mark.parametrize("package", ["smartml", "smartml.batch"])
+def test_lazy_names_are_the_ones_type_checkers_see(package: str) -> None:
+    module = importlib.import_module(package)
+    homes = {k: v for k, v in module._HOMES.items() if k not in getattr(module, "_RENAMED", {})}
+    assert homes == _deferred(module)
+    for name in module.__all__:
+        value = getattr(module, name)
+        if name in module._HOMES:
+            home = importlib.import_module(module._HOMES[name])
+            assert value is getattr(home, getattr(module, "_RENAMED", {}).get(name, name))
+    with pytest.raises(AttributeError):
+        module.NoSuchName  # noqa: B018
+
+
 def test_public_names() -> None:
     import smartml
 
@@ -76,6 +224,13 @@ def test_public_names() -> None:
     ):
         assert hasattr(smartml, name), name
     assert set(smartml.__all__) <= set(dir(smartml))
+    from smartml import SmartML, file_chunks, read_text
+    from smartml.client import SmartML as Client
+    from smartml.inputs import file_chunks as chunks
+    from smartml.inputs import read_text as reader
+
+    assert (SmartML, file_chunks, read_text) == (Client, chunks, reader)
+    assert smartml.Capability is smartml.Feature
 
 
 def _imports(package: Path) -> dict[str, set[str]]:

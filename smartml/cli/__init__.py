@@ -1,41 +1,142 @@
-"""The ``smartml`` command line: one command group per area."""
+"""The ``smartml`` command line: one command group per area.
+
+Every command lives in its own module, imported only when that command runs:
+``smartml --help`` lists them from :data:`COMMANDS` (name, module, help line) without
+importing any, so it loads neither rich's tables nor pydantic nor the catalogue.
+"""
 
 from __future__ import annotations
 
-import sys
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
-from rich.table import Table
-from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
-from smartml.cli import language, speech, translation, video, vision
-from smartml.cli._common import JsonOption, add_row, friendly_errors, out
-from smartml.cli.annotate import annotate
-from smartml.cli.capabilities import capabilities
+if TYPE_CHECKING:  # typer vendors click: its classes, for the signatures overridden here
+    from typer._click import Command, Context, HelpFormatter
+    from typer._click.shell_completion import CompletionItem
+
+
+class LazyCommand(NamedTuple):
+    """A command of the root group, known by name before its module is imported."""
+
+    target: str  # "module:attribute": a Typer (a command group) or a function (a command)
+    help: str  # its help line (tests/test_imports.py checks it against the real one)
+
+
+#: The root's commands, in the order ``smartml --help`` lists them.
+COMMANDS: dict[str, LazyCommand] = {
+    "translate": LazyCommand(
+        "smartml.cli.translation:translate",
+        "Translate TEXTS into another language: one result per text (or line), in order.",
+    ),
+    "annotate": LazyCommand(
+        "smartml.cli.annotate:annotate",
+        "Annotate many files into a JSONL (resumable), with progress and a summary.",
+    ),
+    "capabilities": LazyCommand(
+        "smartml.cli.capabilities:capabilities",
+        "Each feature on each backend: supported here or why not, and the options honoured.",
+    ),
+    "backends": LazyCommand(
+        "smartml.cli.backends:backends",
+        "List every backend, what it serves, and whether it is usable here (and if not, why).",
+    ),
+    "language": LazyCommand(
+        "smartml.cli.language:app",
+        "Natural language: sentiment, entities, entity_sentiment, syntax, classify, "
+        "moderate, detect.",
+    ),
+    "vision": LazyCommand(
+        "smartml.cli.vision:app",
+        "Vision: labels, objects, faces, text, document_text, safe_search, landmarks, logos, "
+        "properties, crop_hints, web; drawings.",
+    ),
+    "video": LazyCommand(
+        "smartml.cli.video:app",
+        "Video: labels, shots, objects, explicit, speech, text, faces, people, logos, "
+        "keyframes, locate; pictures.",
+    ),
+    "speech": LazyCommand("smartml.cli.speech:speech_app", "Speech-to-text."),
+    "tts": LazyCommand(
+        "smartml.cli.speech:tts_app", "Text-to-speech: synthesize audio, list voices."
+    ),
+    "translation": LazyCommand(
+        "smartml.cli.translation:app",
+        "Translation: translate texts, detect a language, list languages, translate a document.",
+    ),
+}
+
+
+def load(name: str) -> Command:
+    """The click command of the root's command ``name``, its module imported now."""
+    module, _, attribute = COMMANDS[name].target.partition(":")
+    obj = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(add_completion=False)
+    if isinstance(obj, typer.Typer):
+        holder.add_typer(obj, name=name)
+    else:
+        holder.command(name)(obj)
+    command = typer.main.get_command(holder)
+    return command.commands[name] if isinstance(command, TyperGroup) else command
+
+
+class _Placeholder(TyperCommand):
+    """A command not imported yet: its name and help line, for listings only."""
+
+
+class LazyGroup(TyperGroup):
+    """The root group: each command of :data:`COMMANDS` is imported when it is resolved,
+    while help and completion list them from their help lines alone."""
+
+    _listing = False
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        lazy = {name: _Placeholder(name, help=command.help) for name, command in COMMANDS.items()}
+        self.commands = {**lazy, **self.commands}
+
+    @contextmanager
+    def _listed(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = self.commands.get(cmd_name)
+        if isinstance(command, _Placeholder) and not self._listing:
+            command = self.commands[cmd_name] = load(cmd_name)
+        return command
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        with self._listed():
+            super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx: Context, incomplete: str) -> list[CompletionItem]:
+        with self._listed():
+            return super().shell_complete(ctx, incomplete)
+
 
 app = typer.Typer(
     name="smartml",
+    cls=LazyGroup,
     help="One client for vision, video, language, speech, TTS and translation — "
     "on Google Cloud or offline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(language.app, name="language")
-app.add_typer(vision.app, name="vision")
-app.add_typer(video.app, name="video")
-app.add_typer(speech.speech_app, name="speech")
-app.add_typer(speech.tts_app, name="tts")
-app.add_typer(translation.app, name="translation")
-app.command("translate")(translation.translate)
-app.command()(annotate)
-app.command()(capabilities)
 
 
 def _version(value: bool) -> None:
     if value:
         from smartml import __version__
 
-        out.print(f"smartml {__version__}")
+        typer.echo(f"smartml {__version__}")
         raise typer.Exit()
 
 
@@ -46,30 +147,6 @@ def _root(
     ),
 ) -> None:
     """smartml command line."""
-
-
-@app.command()
-def backends(json: bool = JsonOption) -> None:
-    """List every backend, what it serves, and whether it is usable here (and if not, why)."""
-    from smartml.backends.registry import describe
-    from smartml.settings import Settings
-
-    with friendly_errors():
-        infos = describe(Settings())
-    if json:
-        sys.stdout.write("[" + ",\n".join(i.model_dump_json(indent=2) for i in infos) + "]\n")
-        return
-    table = Table("backend", "origin", "usable", "serves", "notes", show_lines=True)
-    for info in infos:
-        usable = Text("yes", style="green") if info.usable else Text("no", style="red")
-        notes = [info.reason] if info.reason else []
-        if info.hint:
-            notes.append(f"fix: {info.hint}")
-        notes += [f"{cap}: {why}" for cap, why in info.unusable_capabilities.items()]
-        add_row(
-            table, info.name, info.origin, usable, "\n".join(info.capabilities), "\n".join(notes)
-        )
-    out.print(table)
 
 
 def main() -> None:

@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
-from smartml.catalogue import Feature
 from smartml.errors import InvalidInputError, SmartMLError
-from smartml.results import Result
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type hints only: the catalogue, results and pydantic load with a command
     from PIL.Image import Image as PILImage
+    from pydantic import BaseModel, ValidationError
+    from rich.table import Table
 
+    from smartml.catalogue import Feature
     from smartml.client import SmartML
+    from smartml.results import Result
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -221,6 +221,8 @@ class Problems:
 
 def _reportable(exc: Exception) -> SmartMLError | None:
     """``exc`` as the smartml error to report, or None for any other exception."""
+    from pydantic import ValidationError
+
     if isinstance(exc, SmartMLError):
         return exc
     if isinstance(exc, ValidationError) and exc.title == "Settings":

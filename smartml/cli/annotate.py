@@ -7,25 +7,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from smartml.batch import BatchRecord, Estimate, Kind, Plan, Summary
-from smartml.batch.export import FORMATS, table_path, write_table
 from smartml.batch.output import EXIT_OUTPUT, OutputError
-from smartml.batch.plan import DEFAULT_FEATURES, all_features
+from smartml.batch.plan import DEFAULT_FEATURES, Kind, all_features
 from smartml.batch.plan import FEATURES as PLAN_FEATURES
 from smartml.cli._common import (
     OPTIONS_HELP,
@@ -39,6 +27,11 @@ from smartml.cli._common import (
     parse_options,
 )
 from smartml.errors import InvalidInputError
+
+if TYPE_CHECKING:  # the job, the exports and rich's widgets load when a run needs them
+    from rich.progress import Progress
+
+    from smartml.batch import BatchRecord, Estimate, Plan, Summary
 
 #: Failures listed in the summary before "and N more".
 LISTED_FAILURES = 20
@@ -98,7 +91,7 @@ def annotate(
         typer.Option(
             "--concurrency",
             "-j",
-            help="Chunks in flight (default: 8 for Google, one per core), or Ray actors",
+            help="Chunks in flight (default: 32 for Google, one per core), or Ray actors",
         ),
     ] = None,
     max_results: Annotated[
@@ -171,6 +164,7 @@ def annotate(
 ) -> None:
     """Annotate many files into a JSONL (resumable), with progress and a summary."""
     from smartml import SmartML
+    from smartml.batch.export import FORMATS, table_path, write_table
 
     with friendly_errors(), _output_errors():
         if fmt not in FORMATS:
@@ -252,6 +246,8 @@ def _default_chain() -> list[str]:
 
 
 def _print_estimate(estimate: Estimate, backends: list[str], plan: Plan) -> None:
+    from rich.table import Table
+
     table = Table("kind", "inputs", "features", title="dry run: nothing was sent")
     for kind, count in estimate.by_kind.items():
         table.add_row(kind, str(count), ", ".join(plan.for_kind(Kind(kind))))
@@ -292,6 +288,16 @@ class _Reporter:
     def __enter__(self) -> _Reporter:
         self.started = self.last_line = time.monotonic()
         if not self.quiet and err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self.bar = Progress(
                 TextColumn("[bold]annotating"),
                 BarColumn(),
@@ -329,6 +335,8 @@ class _Reporter:
 
 
 def _print_summary(summary: Summary) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, title="summary", title_justify="left")
     rows = [
         ("done", summary.done),
