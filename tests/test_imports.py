@@ -24,6 +24,10 @@ HEAVY = (
     "google.cloud",
     "cv2",
     "sentence_transformers",
+    "tokenizers",
+    "scipy",
+    "faster_whisper",
+    "av",
     "grpc",
 )
 
