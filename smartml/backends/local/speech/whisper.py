@@ -18,23 +18,21 @@ otherwise.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from smartml._system import usable_cores
 from smartml.backends.local.engine import Context, Loaded
 from smartml.backends.local.languages import covers
 from smartml.backends.local.models import (
     Requirement,
-    _manifest,
+    built_file,
+    bundled_file,
     bundled_version,
-    file_sha256,
+    cache_dir,
     unavailable,
     verify_bundled,
 )
@@ -119,14 +117,6 @@ def english_dir() -> Path:
     return root
 
 
-def cache_dir() -> Path:
-    """smartml's cache folder (``$SMARTML_CACHE_DIR``, else ``$XDG_CACHE_HOME/smartml``)."""
-    root = os.environ.get("SMARTML_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "smartml"
-    )
-    return Path(root)
-
-
 def _part_dirs() -> list[Path]:
     import importlib
 
@@ -144,61 +134,24 @@ def _part_dirs() -> list[Path]:
 
 def multilingual_dir() -> Path:
     """Whisper base's directory in the cache, joined from its two halves on first use."""
-    version = bundled_version(_PARTS[0])
-    target = cache_dir() / "models" / f"whisper-base-{version}"
-    expected = _manifest()[MULTILINGUAL_BUNDLE]["files"]["model.bin"]
-    if _stamped(target, expected["sha256"]):
-        return target
+    target = cache_dir() / "models" / f"whisper-base-{bundled_version(_PARTS[0])}"
+    model = target / "model.bin"
+    expected = bundled_file(MULTILINGUAL_BUNDLE, "model.bin")
     first, second = _part_dirs()
-    verify_bundled(_PARTS[0], first)
-    verify_bundled(_PARTS[1], second)
-    _join(target, [first / "model.bin.part1", second / "model.bin.part2"], expected)
+    built_file(model, expected, lambda out: _join(out, first, second), hint=REINSTALL)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(first / name, target / name)
+        if not (target / name).is_file():
+            shutil.copyfile(first / name, target / name)
     return target
 
 
-def _stamped(target: Path, sha256: str) -> bool:
-    """Whether ``target/model.bin`` is the verified join (its stamp matches it)."""
-    try:
-        stamp = json.loads((target / "verified.json").read_text("utf-8"))
-        stat = (target / "model.bin").stat()
-    except (OSError, ValueError):
-        return False
-    return all((target / n).is_file() for n in ("config.json", "tokenizer.json")) and stamp == {
-        "sha256": sha256,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-    }
-
-
-def _join(target: Path, parts: Sequence[Path], expected: dict[str, Any]) -> None:
-    """Write the parts one after the other into ``target/model.bin`` (atomically), check
-    its size and sha256, and stamp it."""
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target, prefix=".model.bin.", delete=False) as out:
-        try:
-            for part in parts:
-                with part.open("rb") as fh:
-                    shutil.copyfileobj(fh, out, 1 << 20)
-            out.close()
-            joined = Path(out.name)
-            if joined.stat().st_size != expected["size"] or (
-                file_sha256(joined) != expected["sha256"]
-            ):
-                raise unavailable(
-                    "the joined Whisper base model failed its integrity check (size or "
-                    "sha256 differs from the manifest)",
-                    hint=REINSTALL,
-                )
-            joined.chmod(0o644)  # a shared cache: readable by all, like the parts
-            os.replace(joined, target / "model.bin")
-        except BaseException:
-            Path(out.name).unlink(missing_ok=True)
-            raise
-    stat = (target / "model.bin").stat()
-    stamp = {"sha256": expected["sha256"], "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    (target / "verified.json").write_text(json.dumps(stamp), "utf-8")
+def _join(out: BinaryIO, first: Path, second: Path) -> None:
+    """The two halves, their files checked, one after the other into ``out``."""
+    verify_bundled(_PARTS[0], first)
+    verify_bundled(_PARTS[1], second)
+    for part in (first / "model.bin.part1", second / "model.bin.part2"):
+        with part.open("rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 20)
 
 
 # ---- running -----------------------------------------------------------------------------
