@@ -65,6 +65,13 @@ class Filter:
     carried from one chunk to the next (no click between chunks)."""
 
     def __init__(self, bands: tuple[Band, ...], rate: int) -> None:
+        self._sos: Any = None
+        self._state: Any = None
+        if bands:  # scipy.signal takes a second to import: only when there is a filter
+            self._sos = self._sections(bands, rate)
+
+    @staticmethod
+    def _sections(bands: tuple[Band, ...], rate: int) -> Any:
         from scipy.signal import butter
 
         sections: list[Any] = []
@@ -75,14 +82,13 @@ class Filter:
                 sections.append(butter(ORDER, edges, "bandpass", fs=rate, output="sos"))
             else:  # the rate already cuts the top
                 sections.append(butter(ORDER, band.low, "highpass", fs=rate, output="sos"))
-        self._sos = np.concatenate(sections) if sections else None
-        self._state: Any = None
+        return np.concatenate(sections)
 
     def __call__(self, samples: Samples) -> Samples:
-        from scipy.signal import sosfilt, sosfilt_zi
-
         if self._sos is None or len(samples) == 0:
             return samples
+        from scipy.signal import sosfilt, sosfilt_zi
+
         if self._state is None:
             self._state = sosfilt_zi(self._sos) * 0.0  # starts from silence
         out, self._state = sosfilt(self._sos, samples, zi=self._state)

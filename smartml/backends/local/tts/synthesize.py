@@ -72,14 +72,16 @@ class Catalog:
             raise refuse(
                 "voice", f"unknown local voice {task.voice!r}", hint=self._suggest(task.language)
             )
-        able = [e for e in self.engines if e.default_voice(task.language)]
+        engines = list(self.engines)
         if is_ssml(task.text):
-            able.sort(key=lambda e: not e.reads_ssml)
-        if not able:
+            engines.sort(key=lambda e: not e.reads_ssml)
+        # the first that has a voice, asked in turn (listing espeak-ng's voices runs it)
+        chosen = next((e for e in engines if e.default_voice(task.language)), None)
+        if chosen is None:
             raise refuse(
                 "language", f"no local voice speaks {task.language!r}", hint=self._install()
             )
-        return able[0]
+        return chosen
 
     def _suggest(self, language: str | None) -> str:
         names = [v.name for v in self.voices(language)] or [v.name for v in self.voices()]

@@ -205,7 +205,9 @@ class RapidOcrText(Engine[TextTask, Any, "Array", Reading, TextResult]):
             "Det.unclip_ratio": UNCLIP,
             **{f"{part}.model_path": str(root / name) for part, name in MODEL_FILES.items()},
         }
-        return Loaded(RapidOCR(params=params), f"rapidocr-{version} (PP-OCRv6 det/rec small)")
+        engine = RapidOCR(params=params)
+        _warm(engine)
+        return Loaded(engine, f"rapidocr-{version} (PP-OCRv6 det/rec small)")
 
     def preprocess(self, task: TextTask) -> Array:
         require_readable(
@@ -380,3 +382,15 @@ ENGINES = (
     TaskEngines(TextTask, RapidOcrText),
     TaskEngines(DocumentTextTask, RapidOcrDocument),
 )
+
+
+def _warm(engine: Any) -> None:
+    """Read a tiny line once: RapidOCR opens its detection and recognition sessions on
+    its first call, which then belongs to loading, not to a user's first page."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    line = PILImage.new("RGB", (160, 40), "white")
+    ImageDraw.Draw(line).text((10, 12), "smartml", fill="black")
+    engine(np.asarray(line))
