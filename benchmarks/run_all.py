@@ -73,9 +73,13 @@ def run(bench: Bench, timeout: float) -> str:
 
 
 def block(bench: Bench, output: str) -> str:
-    """``output`` as markdown: tables as they are, anything else in a text block."""
+    """``output`` as markdown: as it is when it holds a markdown table, else in a text
+    block (aligned columns)."""
     command = " ".join(["python", f"benchmarks/{bench.name}.py", *bench.args])
-    body = output if output.lstrip().startswith("|") else f"```text\n{output}\n```"
+    markdown = any(
+        line.startswith("|--") or line.startswith("|---") for line in output.splitlines()
+    )
+    body = output if markdown else f"```text\n{output}\n```"
     if bench.name == "scaling":
         body += f"\n\n![throughput by batch size and cores]({PLOT.removeprefix('docs/')})"
     name = bench.name

@@ -34,7 +34,7 @@ def measure(images: int) -> dict[int, float]:
         engine = next(e for e in backend.engines.values() if isinstance(e, EfficientNetLabels))
         model = engine.model().model
         rng = np.random.default_rng(0)
-        inputs = [rng.random((1, 224, 224, 3), dtype=np.float32) for _ in range(images)]
+        inputs = [rng.random((1, 3, 224, 224), dtype=np.float32) for _ in range(images)]
         found: dict[int, float] = {}
         for size in BATCHES:
             best = float("inf")
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     most = len(os.sched_getaffinity(0))
     results = {cores: in_process(cores, args.images) for cores in sorted({1, most})}
-    print(f"{args.images} images of 224x224, images per second (batch 1 = the naive loop)")
+    print(f"{args.images} images of 224x224, images per second (batch 1 = the naive loop)\n")
     print("| cores | " + " | ".join(f"batch {b}" for b in BATCHES) + " | best / batch 1 |")
     print("|---:|" + "---:|" * len(BATCHES) + "---:|")
     for cores, found in results.items():
@@ -97,7 +97,7 @@ def main() -> None:
         print(f"| {cores} | {cells} | {max(found.values()) / found[1]:.2f}x |")
     if args.plot is not None:
         plot(results, args.plot)
-        print(f"plot: {args.plot}")
+        print(f"\nplot: {args.plot}")
 
 
 if __name__ == "__main__":
