@@ -83,7 +83,7 @@ def main(seconds: float = 60.0) -> None:
         )
 
     voice = samples.engine()
-    print(f"{os.cpu_count()} cores, English voice: {voice}; RTF = seconds per second of audio")
+    print(f"{os.cpu_count()} cores, English voice: {voice}; RTF = seconds per second of audio\n")
     print(f"| {'case':38} | audio s | smartml RTF | raw RTF | WER smartml / raw |")
     print(f"|{'-' * 40}|---------|-------------|---------|-------------------|")
     for name, length, ours_rtf, raw_rtf, quality in rows:
