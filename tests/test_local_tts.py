@@ -3,6 +3,7 @@ Face VITS model is tested in test_local_hf.py, with the other tiny configured mo
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -415,6 +416,31 @@ def test_small_speaker_profiles_cut_the_bass_in_order(client: SmartML) -> None:
     assert _band_share(before, rate, 0, 150) > 0.02
     assert _band_share(after, rate, 0, 150) < _band_share(before, rate, 0, 150) / 50
     assert _band_share(after, rate, 1000, 4000) > _band_share(before, rate, 1000, 4000)
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 24000])
+def test_effects_filters_are_butterworth_and_chunking_changes_nothing(rate: int) -> None:
+    import numpy as np
+
+    from smartml.backends.local.tts.effects import Band, Filter
+
+    def gain(band: Band, hz: float) -> float:
+        t = np.arange(rate * 2) / rate
+        tone = np.sin(2 * np.pi * hz * t).astype(np.float32)
+        out = Filter((band,), rate)(tone)[rate:]  # past the start-up
+        return float(np.sqrt(2 * np.mean(out.astype(np.float64) ** 2)))
+
+    phone = Band(300.0, 3400.0)
+    assert gain(Band(250.0), 250.0) == pytest.approx(2**-0.5, abs=0.01)  # -3 dB at cut-off
+    assert gain(Band(250.0), 125.0) < 0.07  # 4th order: -24 dB an octave below
+    assert gain(phone, 1000.0) == pytest.approx(1.0, abs=0.02)
+    if rate > 8000:
+        assert gain(phone, 6800.0) < 0.07
+    noise = np.random.default_rng(0).standard_normal(rate).astype(np.float32)
+    whole = Filter((phone,), rate)(noise)
+    chunked, cuts = Filter((phone,), rate), [0, 1, 7, 500, 4000, rate]
+    parts = [chunked(noise[a:b]) for a, b in itertools.pairwise(cuts)]
+    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-5)
 
 
 def test_a_profile_local_cannot_approximate_is_refused_by_name(client: SmartML) -> None:

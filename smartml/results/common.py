@@ -12,7 +12,11 @@ class Model(BaseModel):
     """Base of every smartml value model: strict about unknown fields, serializable."""
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, ser_json_bytes="base64", val_json_bytes="base64"
+        extra="forbid",
+        populate_by_name=True,
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        defer_build=True,  # each model's schema is built on its first use: imports stay quick
     )
 
 

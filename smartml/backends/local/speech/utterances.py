@@ -6,7 +6,6 @@ is one) so Whisper's 30 s window is never exceeded. Nothing here runs a speech m
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,48 +38,29 @@ class Segmentation:
 
 # ---- audio in ----------------------------------------------------------------------------
 class Resampler:
-    """A stream resampled chunk by chunk exactly as if it were resampled whole: each
-    step filters with enough context on both sides and holds back the last few samples
-    until the samples after them arrive (``flush`` lets them go)."""
+    """A stream resampled chunk by chunk (libsoxr's stream): the same samples as
+    :func:`smartml.codecs.resample` of the whole, the last few held back until the
+    samples after them arrive (``flush`` lets them go)."""
 
     def __init__(self, rate: int, target: int = RATE) -> None:
-        import numpy as np
+        self._stream: Any = None
+        if rate != target:
+            import soxr
 
-        g = math.gcd(rate, target)
-        self.up, self.down = target // g, rate // g
-        half = math.ceil(10 * max(self.up, self.down) / self.up) + 1  # resample_poly's filter
-        self.margin = math.ceil(half / self.down) * self.down
-        self._kept = np.zeros(0, dtype=np.float32)
-        self._start = 0  # input index of _kept[0]
-        self._done = 0  # input samples whose output went out
-        self._total = 0
+            self._stream = soxr.ResampleStream(rate, target, 1, dtype="float32")
 
     def __call__(self, new: Samples) -> Samples:
-        return self._step(new, final=False)
+        if self._stream is None:
+            return new
+        return self._stream.resample_chunk(new)  # type: ignore[no-any-return]
 
     def flush(self) -> Samples:
         import numpy as np
 
-        return self._step(np.zeros(0, dtype=np.float32), final=True)
-
-    def _step(self, new: Samples, *, final: bool) -> Samples:
-        import numpy as np
-        from scipy.signal import resample_poly
-
-        if self.up == self.down:
-            return new
-        self._kept = np.concatenate([self._kept, new])
-        self._total += len(new)
-        end = self._total if final else (self._total - self.margin) // self.down * self.down
-        if end <= self._done:
-            return np.zeros(0, dtype=np.float32)
-        out = resample_poly(self._kept, self.up, self.down)
-        first = (self._done - self._start) // self.down * self.up
-        last = len(out) if final else (end - self._start) // self.down * self.up
-        self._done = end
-        keep = max(self._start, (end - self.margin) // self.down * self.down)
-        self._kept, self._start = self._kept[keep - self._start :], keep
-        return np.asarray(out[first:last], dtype=np.float32)
+        empty = np.zeros(0, dtype=np.float32)
+        if self._stream is None:
+            return empty
+        return self._stream.resample_chunk(empty, last=True)  # type: ignore[no-any-return]
 
 
 class Decoder:
@@ -264,8 +244,6 @@ class Listener:
     def prepare(self) -> None:
         """Load the VAD and import the decoders (slow the first time: a worker thread's
         job, so that the event loop keeps reading the stream meanwhile)."""
-        from scipy import signal  # noqa: F401  # the resampler's
-
         from smartml.codecs import _soundfile
 
         _soundfile()

@@ -65,7 +65,7 @@ def time_stretch(samples: Samples, speed: float, rate: int) -> Samples:
 
 def _ratio(semitones: float) -> Fraction:
     """The pitch factor ``2 ** (semitones / 12)`` as a fraction with a small denominator,
-    so the polyphase resampler stays cheap (error under 0.1 %)."""
+    so the resampling ratio stays simple (error under 0.1 %)."""
     return Fraction(2 ** (semitones / 12)).limit_denominator(200)
 
 

@@ -56,7 +56,7 @@ def in_order(
 
 
 def _at(samples: Samples, rate: int, target: int) -> Samples:
-    """``samples`` at ``target`` Hz (scipy is imported only when they are not)."""
+    """``samples`` at ``target`` Hz (resampled only when they are not)."""
     return samples if rate == target else codecs.resample(samples, rate, target)
 
 
