@@ -66,6 +66,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "smartml.testing.video",
     "smartml.testing.tts",
     "smartml.testing.translate",
+    "smartml.testing.vertex",
 )
 
 #: A programmed answer: a proto-plus message, a protobuf message, a dict (snake_case

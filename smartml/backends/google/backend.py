@@ -14,7 +14,7 @@ from typing import Any
 
 from smartml import catalogue
 from smartml.backends.base import Availability, Backend, Handler, Handlers
-from smartml.backends.google import language, speech, translate, tts, video, vision
+from smartml.backends.google import language, speech, translate, tts, vertex, video, vision
 from smartml.backends.google.clients import ApiSpec, Clients, Session, module_installed
 from smartml.backends.google.credentials import Auth, find_credentials, resolve_auth
 from smartml.backends.google.ratelimit import RateLimiter, quota_name, request_units
@@ -78,6 +78,7 @@ class GoogleBackend(Backend):
         table: dict[type[Task[Any]], Handler] = {}
         for _, handlers_of in APIS:
             table.update(handlers_of(self))
+        vertex.route(self, table)  # your own models, where the settings name one
         return table
 
     def features(self) -> Mapping[Feature, frozenset[str]]:
@@ -92,6 +93,9 @@ class GoogleBackend(Backend):
         return self._served
 
     def model_name(self, feature: Feature) -> str:
+        endpoint = vertex.configured(feature, self.settings.models)
+        if endpoint is not None:
+            return f"vertex:{endpoint.name}"
         routed = self._route(feature)
         if isinstance(routed, ApiSpec):
             return routed.name
@@ -102,6 +106,9 @@ class GoogleBackend(Backend):
         no Google mapping, or an API this backend does not know)."""
         if feature.google is None:
             return None
+        endpoint = vertex.configured(feature, self.settings.models)
+        if endpoint is not None:
+            return vertex.api(endpoint)
         route = ROUTES.get(feature.google.api)
         if route is not None:
             return route(feature, self.settings)
@@ -118,7 +125,8 @@ class GoogleBackend(Backend):
             needed[api.module] = api.distribution
         missing = [dist for module, dist in needed.items() if not module_installed(module)]
         if missing:
-            return Availability(False, f"{', '.join(missing)} not installed", INSTALL_HINT)
+            hint = vertex.INSTALL_HINT if vertex.DISTRIBUTION in missing else INSTALL_HINT
+            return Availability(False, f"{', '.join(missing)} not installed", hint)
         if isinstance(self._auth, BackendUnavailableError):
             return Availability(False, self._auth.reason, self._auth.hint or "")
         return find_credentials(self.settings)

@@ -40,6 +40,7 @@ class ApiSpec:
     module: str  # "google.cloud.language_v1"
     client: str  # "LanguageServiceAsyncClient"
     distribution: str  # "google-cloud-language", for error messages
+    host: str | None = None  # Google's endpoint when not the client's default (regional APIs)
 
     def installed(self) -> bool:
         """Whether the client package can be imported (without importing it)."""
@@ -121,7 +122,7 @@ async def own_client(session: Session, api: ApiSpec) -> AsyncIterator[Any]:
     The session's cached clients and :meth:`Session.call` serve unary calls with
     smartml's retries; a stream can't be retried (its audio is consumed), and a channel
     of its own ends with it, however the stream ends."""
-    client = build_client(api, session.settings.google_endpoint, session.auth())
+    client = build_client(api, session.settings.google_endpoint or api.host, session.auth())
     try:
         yield client
     finally:
@@ -147,7 +148,8 @@ class Clients:
         per_loop = self._clients.setdefault(asyncio.get_running_loop(), {})
         client = per_loop.get(api.name)
         if client is None:
-            client = per_loop[api.name] = build_client(api, self._endpoint, self._auth())
+            endpoint = self._endpoint or api.host
+            client = per_loop[api.name] = build_client(api, endpoint, self._auth())
         return client
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from smartml import catalogue
 from smartml.backends.base import Availability, Backend, Handlers
+from smartml.backends.local.custom import TrainedLabels
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.language import ENGINES as LANGUAGE
 from smartml.backends.local.models import missing
@@ -61,7 +62,7 @@ class LocalBackend(Backend):
         table: dict[type[Task[Any]], Any] = dict(self.engines)
         for task_type, error in self._refused.items():
             table[task_type] = _raiser(error)
-        if LabelsTask in table:
+        if LabelsTask in table and not isinstance(table[LabelsTask], TrainedLabels):
             table[LabelsTask] = functools.partial(labels_with_faces, table[LabelsTask], self.run)
         table[AnnotateImagesTask] = annotate_images(self.run)
         return table

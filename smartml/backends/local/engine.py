@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from smartml._sync import blocking_allowed
 from smartml.backends.local.models import Requirement, require, unavailable
+from smartml.backends.model_specs import is_trained_model, is_vertex_endpoint
 from smartml.backends.tasks import R, Task
 from smartml.catalogue import Feature
 from smartml.errors import BackendError, SmartMLError
@@ -254,14 +255,16 @@ class Configured:
 
 @dataclass(frozen=True)
 class TaskEngines:
-    """Which engine serves a task: the bundled ``default``, or ``configured(ctx, spec)``
-    when ``Settings.models[name]`` is set (it may raise ``BackendUnavailableError``).
+    """Which engine serves a task: the bundled ``default``; ``configured(ctx, spec)`` when
+    ``Settings.models[name]`` is set (it may raise ``BackendUnavailableError``); or
+    ``trained(ctx, spec)`` when that names a folder written by ``smartml train``.
     ``name`` is the catalogue's ``models`` key of the task's feature unless given."""
 
     task_type: type[Task[Any]]
     default: Callable[[Context], AnyEngine]
     configured: Callable[[Context, str], AnyEngine] | None = None
     key: str = ""
+    trained: Callable[[Context, str], AnyEngine] | None = None
 
     @property
     def name(self) -> str:
@@ -279,6 +282,20 @@ class TaskEngines:
         spec = next((models[k] for k in self.keys if k in models), None)
         if spec is None:
             return self.default(ctx)
+        if is_vertex_endpoint(spec):
+            raise unavailable(
+                f"models[{self.name!r}] names a Vertex AI endpoint, which only the google "
+                "backend calls",
+                hint=f'use backend="google", or a local model for models["{self.name}"]',
+            )
+        if is_trained_model(spec):
+            if self.trained is None:
+                raise unavailable(
+                    f"models[{self.name!r}] names a classifier trained with smartml, which "
+                    "serves vision.labels (image) or language.classify (text) only",
+                    hint=f'remove models["{self.name}"] to use the bundled default',
+                )
+            return self.trained(ctx, spec)
         if self.configured is None:
             raise unavailable(
                 f"no local engine can run a configured model for {self.name!r}",

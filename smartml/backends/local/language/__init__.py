@@ -17,6 +17,7 @@ model's weights).
 
 from __future__ import annotations
 
+from smartml.backends.local.custom import TrainedClassify
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.language.classify import MiniLMClassify
 from smartml.backends.local.language.detect import LangidDetect
@@ -71,7 +72,7 @@ ENGINES: tuple[TaskEngines, ...] = (
     ENTITIES,
     TaskEngines(EntitySentimentTask, _entity_sentiment, configured=_entity_sentiment_configured),
     TaskEngines(SyntaxTask, SpacySyntax, configured=_syntax),
-    TaskEngines(ClassifyTask, MiniLMClassify, configured=HFClassify),
+    TaskEngines(ClassifyTask, MiniLMClassify, configured=HFClassify, trained=TrainedClassify),
     TaskEngines(DetectLanguageTask, LangidDetect, configured=HFDetect),
 )
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from smartml.backends.local.custom import TrainedLabels
 from smartml.backends.local.engine import AnyEngine, Context, TaskEngines
 from smartml.backends.local.vision import faces, objects, ocr, safe_search
 from smartml.backends.local.vision.labels import EfficientNetLabels
@@ -21,7 +22,9 @@ from smartml.backends.tasks import LabelsTask
 
 def engines() -> tuple[TaskEngines, ...]:
     """Every vision task's engines; importing them is cheap (models load lazily)."""
-    labels = TaskEngines(LabelsTask, EfficientNetLabels, configured=_configured_labels)
+    labels = TaskEngines(
+        LabelsTask, EfficientNetLabels, configured=_configured_labels, trained=TrainedLabels
+    )
     return (labels, *objects.ENGINES, *faces.ENGINES, *ocr.ENGINES, *safe_search.ENGINES)
 
 
