@@ -348,10 +348,12 @@ def test_fake_serves_downloads_to_the_real_client(fake_storage: FakeStorage) -> 
 
 def test_imports_stay_light() -> None:
     code = (
-        "import json, sys, smartml.backends.google.storage, smartml.testing.storage;"
+        "import json, sys; before = set(sys.modules);"  # a .pth may load google.cloud itself
+        "import smartml.backends.google.storage, smartml.testing.storage;"
         "import smartml.testing;"
         "smartml.testing.FakeStorage;"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('google.cloud'))))"
+        "print(json.dumps(sorted(m for m in set(sys.modules) - before"
+        " if m.startswith('google.cloud'))))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True

@@ -31,12 +31,15 @@ HEAVY = (
     "grpc",
 )
 
+#: Modules the interpreter loaded before smartml (a namespace package's .pth file may
+#: import ``google.cloud`` at start-up, as google-cloud-aiplatform's does) don't count.
 PROBE = """
 import json, sys
+before = set(sys.modules)
 {code}
 heavy = {heavy!r}
-print(json.dumps(sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".")
-                                                      for h in heavy))))
+print(json.dumps(sorted(m for m in set(sys.modules) - before
+                        if any(m == h or m.startswith(h + ".") for h in heavy))))
 """
 
 
@@ -94,6 +97,7 @@ NOT_FOR_ANNOTATE_HELP = (
 
 CLI_PROBE = """
 import json, sys
+before = set(sys.modules)  # what the interpreter loaded itself (see PROBE)
 sys.argv = ["smartml", *{args!r}]
 from smartml.cli import main
 code = 0
@@ -101,7 +105,7 @@ try:
     main()
 except SystemExit as exit:
     code = exit.code
-print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
+print(json.dumps({{"code": code, "modules": sorted(set(sys.modules) - before)}}))
 """
 
 

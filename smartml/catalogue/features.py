@@ -229,7 +229,8 @@ LANGUAGE_CLASSIFY = _text(
         "all-MiniLM-L6-v2 zero-shot over Google's categories (English)",
         "classify",
         ("language", "max_results"),
-        "zero-shot (NLI) or category-path classifier",
+        "zero-shot (NLI) or category-path classifier, or a `smartml train text` folder "
+        "(a Vertex AI endpoint on Google)",
     ),
     2.00,
     options=(TEXT_LANGUAGE, _max_results(5)),
@@ -287,7 +288,8 @@ VISION_LABELS = _image(
         "EfficientNet-Lite0 (ImageNet, ONNX) + Person/Face from the face engine",
         "labels",
         ("max_results",),
-        "Hugging Face image-classification or zero-shot model",
+        "Hugging Face image-classification or zero-shot model, or a `smartml train image` "
+        "folder (a Vertex AI endpoint on Google)",
     ),
     options=(_max_results(10),),
     result=LabelsResult,

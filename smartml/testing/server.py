@@ -57,6 +57,12 @@ from typing import Any, NamedTuple
 
 import grpc
 
+from smartml._grpc import Abort as Abort
+from smartml._grpc import Method as Method
+from smartml._grpc import Service as Service
+from smartml._grpc import generic_handler
+from smartml._grpc import status_code as status_code
+
 #: Modules that provide the services FakeGoogle serves by default; each has ``services()``.
 SERVICE_MODULES: tuple[str, ...] = (
     "smartml.testing.language",
@@ -73,10 +79,6 @@ SERVICE_MODULES: tuple[str, ...] = (
 #: or camelCase) or a JSON string/bytes (e.g. a recorded real response).
 Response = Any
 Handler = Callable[[Any], Response]
-#: ``apply_item_faults(response, {index: google.rpc.Status}) -> response``
-ItemFaultHook = Callable[[Any, Mapping[int, Any]], Any]
-#: ``adapt_answer(answer) -> handler``, or None when ``answer`` has the response's own shape
-AnswerHook = Callable[[Response], Handler | None]
 
 _SERVER_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -89,48 +91,6 @@ _STOP_GRACE = 1.0
 _DRAIN_GRACE = 1.0
 #: The project number in the fake's errors, where Google's name the caller's project.
 PROJECT_NUMBER = "604418393257"
-
-
-@dataclass(frozen=True)
-class Method:
-    """One RPC of a service: its types and the answer given when nothing is programmed.
-
-    Unary unless ``streaming``: then requests and responses are both streams, and
-    ``default(requests)`` returns an iterable of responses."""
-
-    name: str
-    request_type: Any  # a proto-plus message class
-    response_type: Any
-    default: Handler
-    apply_item_faults: ItemFaultHook | None = None
-    adapt_answer: AnswerHook | None = None
-    streaming: bool = False
-
-
-class Abort(Exception):
-    """Raised by a handler to end its call with an error status, as Google would."""
-
-    def __init__(self, code: str | grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = status_code(code)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Service:
-    """A gRPC service, e.g. ``google.cloud.language.v1.LanguageService``, and its methods.
-
-    ``api`` and ``title`` name the API as Google's errors do (``"language.googleapis.com"``,
-    ``"Cloud Natural Language API"``); the gRPC name stands in where they are not given.
-    """
-
-    name: str
-    methods: Sequence[Method]
-    api: str = ""
-    title: str = ""
-    #: False for a second version of an API (Natural Language v2): its methods answer to
-    #: their full names only, so the short names keep meaning the first version's.
-    short_names: bool = True
 
 
 class Call(NamedTuple):
@@ -181,16 +141,6 @@ def to_message(response_type: Any, value: Response) -> Any:
         except (ValueError, TypeError, KeyError):  # camelCase keys, enum names ...
             return response_type.from_json(json.dumps(value), ignore_unknown_fields=True)
     raise TypeError(f"cannot turn {type(value).__name__} into {response_type.__name__}")
-
-
-def status_code(code: str | grpc.StatusCode) -> grpc.StatusCode:
-    """``"UNAVAILABLE"`` or ``grpc.StatusCode.UNAVAILABLE`` -> ``grpc.StatusCode``."""
-    if isinstance(code, grpc.StatusCode):
-        return code
-    try:
-        return grpc.StatusCode[code.upper()]
-    except KeyError:
-        raise ValueError(f"unknown gRPC status code {code!r}") from None
 
 
 def error_info(
@@ -302,13 +252,9 @@ class FakeGoogle:
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self._max_workers), options=_SERVER_OPTIONS
         )
-        for service in self._services:
-            handlers = {
-                m.name: self._rpc_handler(f"{service.name}/{m.name}", m) for m in service.methods
-            }
-            server.add_generic_rpc_handlers(
-                (grpc.method_handlers_generic_handler(service.name, handlers),)
-            )
+        server.add_generic_rpc_handlers(
+            [generic_handler(service, self._behaviour) for service in self._services]
+        )
         self._port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._server = server
@@ -464,24 +410,11 @@ class FakeGoogle:
                     program.faults.pop(0)
             return fault
 
-    def _rpc_handler(self, name: str, method: Method) -> Any:
-        def handle(request: Any, context: grpc.ServicerContext) -> Any:
-            return self._dispatch(name, method, request, context)
-
-        def handle_stream(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
-            return self._dispatch_stream(name, method, requests, context)
-
+    def _behaviour(self, name: str, method: Method) -> Callable[..., Any]:
+        """What serves method ``name``: the steps of the module docstring."""
         if method.streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                handle_stream,
-                request_deserializer=method.request_type.deserialize,
-                response_serializer=method.response_type.serialize,
-            )
-        return grpc.unary_unary_rpc_method_handler(
-            handle,
-            request_deserializer=method.request_type.deserialize,
-            response_serializer=method.response_type.serialize,
-        )
+            return functools.partial(self._dispatch_stream, name, method)
+        return functools.partial(self._dispatch, name, method)
 
     def _wait(self, seconds: float, context: grpc.ServicerContext) -> None:
         end = time.monotonic() + seconds

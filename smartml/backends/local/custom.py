@@ -171,7 +171,7 @@ class TrainedClassify(_Trained, Engine[ClassifyTask, TrainedModel, Any, Any, Cla
 
     kind = "text"
     task_name = "classify"
-    options = ("max_results",)
+    options = ("language", "max_results")  # the language is the caller's word for it
 
     def preprocess(self, task: ClassifyTask) -> Any:
         return self.model().model.tokens(task.text)
