@@ -68,6 +68,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "smartml.cli.translation:app",
         "Translation: translate texts, detect a language, list languages, translate a document.",
     ),
+    "serve": LazyCommand(
+        "smartml.cli.serve:serve",
+        "Serve Google's ML APIs (gRPC) from smartml's backends, until Ctrl+C.",
+    ),
 }
 
 

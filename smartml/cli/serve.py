@@ -1,0 +1,53 @@
+"""``smartml serve``: Google's ML APIs over gRPC on this machine, answered by smartml."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from smartml.cli._common import BackendOption, chain, err, friendly_errors
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port", help="The gRPC port")] = 8085,
+    host: Annotated[
+        str, typer.Option("--host", help="The address to bind; beyond loopback needs --token")
+    ] = "127.0.0.1",
+    backend: str | None = BackendOption,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="SMARTML_SERVE_TOKEN",
+            help="Require 'authorization: Bearer TOKEN' on every call",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Calls answered at once")
+    ] = 8,
+    queue: Annotated[
+        int, typer.Option("--queue", min=0, help="Calls waiting beyond those; more are refused")
+    ] = 64,
+    max_request_mb: Annotated[
+        float, typer.Option("--max-request-mb", min=0.001, help="Largest request accepted")
+    ] = 32.0,
+) -> None:
+    """Serve Google's ML APIs (gRPC) from smartml's backends, until Ctrl+C."""
+    from smartml.serve.run import Options, check, serve
+    from smartml.serve.server import Limits, MLServer
+
+    with friendly_errors():
+        limits = Limits(concurrency, queue, int(max_request_mb * 1024 * 1024))
+        options = Options(chain(backend), host, port, None, token, limits)
+        check(options)
+
+        def ready(server: MLServer) -> None:
+            names = ", ".join(s.name.rsplit(".", 1)[-1] for s in server.services)
+            err.print(
+                f"smartml serve: gRPC on {host}:{server.port} ({names}); "
+                f"{'token required; ' if token else ''}Ctrl+C stops"
+            )
+
+        asyncio.run(serve(options, ready))

@@ -1,0 +1,34 @@
+"""``smartml serve``: Google's ML APIs on your machine, answered by smartml's backends.
+
+Apps written against the official ``google-cloud-*`` clients run unchanged against it,
+pointed at its endpoint (see ``docs/serve.md``)::
+
+    from smartml import AsyncSmartML
+    from smartml.serve import MLServer, services
+
+    async with AsyncSmartML(backend="local") as client:
+        server = MLServer(client, services(), port=8085)
+        await server.start()
+        await server.wait()
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from smartml._grpc import Service
+from smartml.serve.server import Limits, MLServer
+
+#: The modules whose ``services()`` the server serves.
+SERVICE_MODULES: tuple[str, ...] = ("smartml.serve.language",)
+
+
+def services(modules: tuple[str, ...] = SERVICE_MODULES) -> list[Service]:
+    """Every service of ``modules``."""
+    found: list[Service] = []
+    for name in modules:
+        found.extend(importlib.import_module(name).services())
+    return found
+
+
+__all__ = ["SERVICE_MODULES", "Limits", "MLServer", "services"]

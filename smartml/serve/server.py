@@ -1,0 +1,194 @@
+"""The gRPC server of ``smartml serve``: Google's ML APIs, answered by smartml.
+
+Each API module (:mod:`.language`...) gives :class:`~smartml._grpc.Service` s whose
+methods are coroutines ``method(request, call)`` (a streaming one: an async generator
+over the requests). :class:`MLServer` serves them on a ``grpc.aio`` server with what
+every call needs, in this order:
+
+1. the bearer token, when the server has one (``UNAUTHENTICATED`` otherwise);
+2. a place in the queue: at most ``concurrency`` calls run at once and ``queue`` more
+   wait; past that, ``RESOURCE_EXHAUSTED`` at once (requests over ``max_request_bytes``
+   get it from gRPC itself, before any work);
+3. the method, whose smartml errors become Google's statuses (:func:`status_of`): a
+   feature the backend can't serve is ``UNIMPLEMENTED`` with the reason, bad input
+   ``INVALID_ARGUMENT``.
+
+A client that goes away cancels its call: the coroutine is cancelled where it waits,
+so no new work starts for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from smartml._grpc import Abort, Method, Service, generic_handler
+from smartml.errors import (
+    BackendTimeoutError,
+    InvalidInputError,
+    QuotaExceededError,
+    SmartMLError,
+    UnsupportedCapabilityError,
+)
+
+if TYPE_CHECKING:
+    from smartml.client import AsyncSmartML
+
+logger = logging.getLogger(__name__)
+
+#: Largest request accepted by default (Vision takes 40 MB JSON requests; 20 MB of bytes
+#: covers an image or a minute of audio inline).
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much the server takes on: calls at once, calls waiting, request size."""
+
+    concurrency: int = 8
+    queue: int = 64
+    max_request_bytes: int = MAX_REQUEST_BYTES
+
+
+@dataclass
+class Call:
+    """What a method gets besides its request: the client answering, and the call."""
+
+    client: AsyncSmartML
+    context: grpc.aio.ServicerContext[Any, Any]
+
+
+def answered(response_type: Any, serve: Callable[[Any, Call], Any]) -> Callable[..., Any]:
+    """``serve`` (a coroutine answering with a dict) answering with a ``response_type``."""
+
+    async def answer(request: Any, call: Call) -> Any:
+        return response_type(await serve(request, call))
+
+    return answer
+
+
+def status_of(exc: SmartMLError) -> grpc.StatusCode:
+    """The status Google would send for what smartml raised."""
+    if isinstance(exc, InvalidInputError):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, UnsupportedCapabilityError):  # not served here, for the reason given
+        return grpc.StatusCode.UNIMPLEMENTED
+    if isinstance(exc, QuotaExceededError):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED
+    if isinstance(exc, BackendTimeoutError):
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.INTERNAL
+
+
+class MLServer:
+    """Google's APIs (``services``) on ``host:port``, answered by ``client``."""
+
+    def __init__(
+        self,
+        client: AsyncSmartML,
+        services: Sequence[Service],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8085,
+        token: str | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.client, self.services = client, list(services)
+        self.host, self.port, self.token = host, port, token
+        self.limits = limits = limits or Limits()
+        self._server: grpc.aio.Server | None = None
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._waiting = 0
+        self.in_flight = 0  # calls running now (for tests and /healthz)
+
+    async def start(self) -> int:
+        """Start serving; the port bound (a free one when ``port`` is 0)."""
+        size = self.limits.max_request_bytes
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", size),
+                ("grpc.max_send_message_length", -1),
+            ]
+        )
+        server.add_generic_rpc_handlers(
+            [generic_handler(service, self._behaviour) for service in self.services]
+        )
+        self.port = server.add_insecure_port(f"{self.host}:{self.port}")
+        await server.start()
+        self._server = server
+        return self.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking calls; those running get ``grace`` seconds to finish."""
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+
+    async def wait(self) -> None:
+        """Until the server stops."""
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    # ---- every call --------------------------------------------------------------------
+    def _behaviour(self, name: str, method: Method) -> Callable[..., Any]:
+        if method.streaming:
+
+            async def stream(requests: AsyncIterator[Any], context: Any) -> AsyncIterator[Any]:
+                async with self._admitted(context):
+                    try:
+                        async for response in method.default(requests, Call(self.client, context)):
+                            yield response
+                    except (Abort, SmartMLError) as exc:
+                        await _abort(context, exc)
+
+            return stream
+
+        async def unary(request: Any, context: Any) -> Any:
+            async with self._admitted(context):
+                try:
+                    return await method.default(request, Call(self.client, context))
+                except (Abort, SmartMLError) as exc:
+                    await _abort(context, exc)
+
+        return unary
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self, context: Any) -> AsyncIterator[None]:
+        """Steps 1 and 2: the token, then a place among the calls running."""
+        if self.token is not None:
+            metadata = dict(context.invocation_metadata() or ())
+            if metadata.get("authorization") != f"Bearer {self.token}":
+                await context.abort(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    "this smartml server needs its token: metadata authorization: Bearer TOKEN",
+                )
+        if self._slots.locked() and self._waiting >= self.limits.queue:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the server is busy ({self.limits.concurrency} calls running, "
+                f"{self._waiting} waiting): retry later",
+            )
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
+
+
+async def _abort(context: Any, exc: Abort | SmartMLError) -> None:
+    if isinstance(exc, Abort):
+        await context.abort(exc.code, exc.message)
+    else:
+        await context.abort(status_of(exc), str(exc))
