@@ -37,6 +37,7 @@ class Bench:
 
 
 BENCHES = (
+    Bench("install_size", "Install size of each extra (clean venvs)", ("local", "google", "hf")),
     Bench("cold_start", "Cold start: first calls in a fresh process, CLI start-up"),
     Bench("overhead", "Per-call overhead over the raw engines"),
     Bench("vision", "Local vision"),
