@@ -68,6 +68,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "smartml.cli.translation:app",
         "Translation: translate texts, detect a language, list languages, translate a document.",
     ),
+    "train": LazyCommand(
+        "smartml.cli.train:app",
+        "Train your own classifier offline: images from class folders, texts from a "
+        "CSV/JSONL; one ONNX model out.",
+    ),
     "serve": LazyCommand(
         "smartml.cli.serve:serve",
         "Serve Google's ML APIs (gRPC) from smartml's backends, until Ctrl+C.",
