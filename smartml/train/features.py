@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +49,7 @@ class ImageBackbone:
 
         model = onnx.load(str(_onnx.vendored(MODEL_FILE)))
         body = graph.truncate(model, graph.penultimate(model))
-        with tempfile.TemporaryDirectory(prefix="smartml-train-") as folder:
-            path = Path(folder) / "features.onnx"
-            onnx.save(body, str(path))
-            session = _onnx.session(path)  # loaded: the file may go
+        session = _onnx.session(body.SerializeToString())
         return cls(model, session, graph.image_size(model)[0])
 
     def embed(self, images: Iterable[npt.NDArray[Any]]) -> npt.NDArray[np.float32]:
@@ -91,10 +87,9 @@ class TextEncoder:
 
     @classmethod
     def load(cls) -> TextEncoder:
-        from smartml.backends.local.language.embedder import DATA, FILES, REBUILD, minilm
-        from smartml.backends.local.models import vendored_file
+        from smartml.backends.local.language.embedder import minilm, minilm_files
 
-        model, tokenizer = (vendored_file(DATA, name, hint=REBUILD) for name in FILES)
+        model, tokenizer = minilm_files()
         return cls(minilm(), model, tokenizer)
 
     def embed(self, texts: Sequence[str], tick: Tick | None = None) -> npt.NDArray[np.float32]:

@@ -77,9 +77,15 @@ class Embedder:
         return int(self.session.get_outputs()[0].shape[-1])
 
 
+def minilm_files(data: Path | None = None) -> tuple[Path, Path]:
+    """The vendored model and tokenizer files in ``data`` (default :data:`DATA`), checked
+    against their manifest."""
+    model, tokenizer = (vendored_file(data or DATA, name, hint=REBUILD) for name in FILES)
+    return model, tokenizer
+
+
 def minilm(data: Path | None = None) -> Embedder:
     """all-MiniLM-L6-v2 from the files vendored in ``data`` (default :data:`DATA`),
     each checked against the folder's ``manifest.json``."""
-    folder = data or DATA
-    model, tokenizer = (vendored_file(folder, name, hint=REBUILD) for name in FILES)
+    model, tokenizer = minilm_files(data)
     return Embedder.open(model, tokenizer)

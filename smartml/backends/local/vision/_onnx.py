@@ -29,10 +29,10 @@ def vendored(name: str, data: Path | None = None) -> Path:
     return vendored_file(data or DATA, name, hint=REBUILD)
 
 
-def session(path: Path) -> Any:
-    """An onnxruntime CPU session for ``path`` (quiet). It uses every core, or
-    ``OMP_NUM_THREADS`` when set (Ray sets it to an actor's CPUs, so actors sharing a
-    machine do not fight over its cores)."""
+def session(path: Path | bytes) -> Any:
+    """A quiet onnxruntime CPU session for the model at ``path`` (or serialized, in
+    bytes). It uses every core, or ``OMP_NUM_THREADS`` when set (Ray sets it to an
+    actor's CPUs, so actors sharing a machine do not fight over its cores)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -43,7 +43,8 @@ def session(path: Path) -> Any:
     threads = os.environ.get("OMP_NUM_THREADS", "")
     if threads.isdigit() and int(threads) > 0:
         options.intra_op_num_threads = int(threads)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    model = str(path) if isinstance(path, Path) else path
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def softmax(logits: npt.NDArray[Any]) -> npt.NDArray[np.float64]:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 MODEL_FILE = "efficientnet_lite0.onnx"
 CLASSES_FILE = "imagenet_classes.json"
 MODEL_NAME = "efficientnet-lite0 (ImageNet-1k, ONNX)"
+#: EfficientNet-Lite's input normalisation: ``(pixel - PIXEL_MEAN) / PIXEL_SCALE``.
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 128.0
 #: Labels scoring less than this are left out.
 MIN_SCORE = 0.05
 #: A broader label scores the summed probability of its classes, times this per level
@@ -95,7 +98,7 @@ def imagenet_input(image: PILImage, size: int = 224, resize: int = 256) -> npt.N
     resized = image.resize((width, height), PILModule.Resampling.BILINEAR)
     left, top = (width - size) // 2, (height - size) // 2
     crop = resized.crop((left, top, left + size, top + size))
-    pixels = (np.asarray(crop, dtype=np.float32) - 127.0) / 128.0
+    pixels = (np.asarray(crop, dtype=np.float32) - PIXEL_MEAN) / PIXEL_SCALE
     batch: npt.NDArray[Any] = pixels.transpose(2, 0, 1)[None]
     return np.ascontiguousarray(batch)
 
