@@ -20,7 +20,12 @@ from smartml._grpc import Service
 from smartml.serve.server import Limits, MLServer
 
 #: The modules whose ``services()`` the server serves.
-SERVICE_MODULES: tuple[str, ...] = ("smartml.serve.language",)
+SERVICE_MODULES: tuple[str, ...] = (
+    "smartml.serve.language",
+    "smartml.serve.vision",
+    "smartml.serve.tts",
+    "smartml.serve.translate",
+)
 
 
 def services(modules: tuple[str, ...] = SERVICE_MODULES) -> list[Service]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartml._grpc import Method, Service
+from smartml._grpc import Service
 from smartml.results import ClassifyResult, EntitiesResult, SentimentResult, SyntaxResult
 from smartml.results.language import Entity, ModerationResult
-from smartml.serve.server import Call, answered
+from smartml.serve.server import Call, unary
 from smartml.serve.text import Offsets, document_text
 
 SERVICE_NAME = "google.cloud.language.v1.LanguageService"
@@ -142,25 +142,17 @@ async def annotate_text(request: Any, call: Call) -> Any:
 def services() -> list[Service]:
     from google.cloud import language_v1 as v1
 
-    def method(name: str, serve: Any) -> Method:
-        return Method(
-            name,
-            getattr(v1, f"{name}Request"),
-            getattr(v1, f"{name}Response"),
-            answered(getattr(v1, f"{name}Response"), serve),
-        )
-
     return [
         Service(
             SERVICE_NAME,
             [
-                method("AnalyzeSentiment", analyze_sentiment),
-                method("AnalyzeEntities", analyze_entities),
-                method("AnalyzeEntitySentiment", analyze_entity_sentiment),
-                method("AnalyzeSyntax", analyze_syntax),
-                method("ClassifyText", classify_text),
-                method("ModerateText", moderate_text),
-                method("AnnotateText", annotate_text),
+                unary(v1, "AnalyzeSentiment", analyze_sentiment),
+                unary(v1, "AnalyzeEntities", analyze_entities),
+                unary(v1, "AnalyzeEntitySentiment", analyze_entity_sentiment),
+                unary(v1, "AnalyzeSyntax", analyze_syntax),
+                unary(v1, "ClassifyText", classify_text),
+                unary(v1, "ModerateText", moderate_text),
+                unary(v1, "AnnotateText", annotate_text),
             ],
             api="language.googleapis.com",
             title="Cloud Natural Language API",

@@ -73,6 +73,13 @@ def answered(response_type: Any, serve: Callable[[Any, Call], Any]) -> Callable[
     return answer
 
 
+def unary(types: Any, name: str, serve: Callable[[Any, Call], Any], response: Any = None) -> Method:
+    """Method ``name`` of a GAPIC ``types`` module (``NameRequest`` in, ``response`` or
+    ``NameResponse`` out), served by ``serve`` answering with a dict."""
+    response = response or getattr(types, f"{name}Response")
+    return Method(name, getattr(types, f"{name}Request"), response, answered(response, serve))
+
+
 def status_of(exc: SmartMLError) -> grpc.StatusCode:
     """The status Google would send for what smartml raised."""
     if isinstance(exc, InvalidInputError):

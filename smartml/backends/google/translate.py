@@ -68,6 +68,14 @@ INLINE_GLOSSARY_HINT = (
     "CSV of terms in Cloud Storage) and pass its name, or use backend='local', which "
     "applies inline terms"
 )
+#: The fields of smartml's ``SupportedLanguage`` -> those of Google's (``smartml serve``
+#: writes Google's from smartml's with it).
+LANGUAGE_FIELDS = {
+    "code": "language_code",
+    "name": "display_name",
+    "source": "support_source",
+    "target": "support_target",
+}
 PROJECT_HINT = (
     "set SMARTML_GOOGLE_PROJECT=your-project-id (or google_project=... on the client), "
     "or use credentials that name a project (a service-account key, or "
@@ -252,10 +260,7 @@ class TranslateApi:
         return LanguagesResult(
             languages=[
                 SupportedLanguage(
-                    code=found.language_code,
-                    name=found.display_name,
-                    source=found.support_source,
-                    target=found.support_target,
+                    **{ours: getattr(found, theirs) for ours, theirs in LANGUAGE_FIELDS.items()}
                 )
                 for found in r.languages
             ],

@@ -42,15 +42,21 @@ API = ApiSpec(
     "TextToSpeechAsyncClient",
     "google-cloud-texttospeech",
 )
-#: smartml format -> Google's AudioEncoding; others are encoded here from LINEAR16.
-NATIVE = {
-    "wav": "LINEAR16",
-    "mp3": "MP3",
-    "ogg_opus": "OGG_OPUS",
-    "mulaw": "MULAW",
-    "alaw": "ALAW",
-    "pcm": "LINEAR16",  # its WAV header stripped
+#: Google's AudioEncoding -> the smartml format of the audio Google sends in it (LINEAR16,
+#: MULAW and ALAW come in a WAV file; PCM is the samples alone). ``smartml serve`` reads
+#: requests' encodings with it.
+ENCODINGS = {
+    "LINEAR16": "wav",
+    "MP3": "mp3",
+    "OGG_OPUS": "ogg_opus",
+    "MULAW": "mulaw",
+    "ALAW": "alaw",
+    "PCM": "pcm",
 }
+#: smartml format -> the AudioEncoding asked of Google; others are encoded here from
+#: LINEAR16. ``pcm`` is asked as LINEAR16 too, its WAV header stripped.
+NATIVE = {fmt: encoding for encoding, fmt in ENCODINGS.items() if encoding != "PCM"}
+NATIVE["pcm"] = "LINEAR16"
 #: Formats Google returns in a WAV file.
 WAV_FORMATS = frozenset({"wav", "mulaw", "alaw", "pcm"})
 GENDERS = {"female": "FEMALE", "male": "MALE", "neutral": "NEUTRAL"}

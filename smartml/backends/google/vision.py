@@ -184,6 +184,18 @@ def _pixel_points(response: Any) -> Iterator[tuple[float, float]]:
 # Each reads a raw protobuf ``AnnotateImageResponse`` (:func:`raw_message`), not its
 # proto-plus wrapper: the wrapper marshals every field it is asked for, which cost a
 # third of a batch job's CPU. Raw enum fields are numbers, named through :func:`_enum`.
+#
+# smartml keeps Google's names for likelihoods (:class:`~smartml.results.common.Likelihood`),
+# face landmark types and OCR block types; the tables below pair the fields that hold them.
+# ``smartml serve`` writes Google's messages from the same tables (:mod:`smartml.serve.vision`).
+
+#: A face's likelihoods: the field of smartml's ``Face`` -> the ``FaceAnnotation`` field.
+FACE_LIKELIHOODS = {
+    name: f"{name}_likelihood"
+    for name in ("joy", "sorrow", "anger", "surprise", "under_exposed", "blurred", "headwear")
+}
+#: Safe search's likelihoods, named alike in ``SafeSearchResult`` and ``SafeSearchAnnotation``.
+SAFE_SEARCH_LIKELIHOODS = ("adult", "racy", "violence", "medical", "spoof")
 
 
 def raw_message(message: Any) -> Any:
@@ -229,13 +241,7 @@ def parse_faces(r: Any, frame: Frame) -> FacesResult:
             roll=f.roll_angle,
             pan=f.pan_angle,
             tilt=f.tilt_angle,
-            joy=_likelihood(f, "joy_likelihood"),
-            sorrow=_likelihood(f, "sorrow_likelihood"),
-            anger=_likelihood(f, "anger_likelihood"),
-            surprise=_likelihood(f, "surprise_likelihood"),
-            under_exposed=_likelihood(f, "under_exposed_likelihood"),
-            blurred=_likelihood(f, "blurred_likelihood"),
-            headwear=_likelihood(f, "headwear_likelihood"),
+            **{name: _likelihood(f, field) for name, field in FACE_LIKELIHOODS.items()},
             landmarking_confidence=_unit(f.landmarking_confidence),
         )
         for f in r.face_annotations
@@ -315,13 +321,7 @@ def _page(page: Any, frame: Frame) -> Page:
 
 def parse_safe_search(r: Any, frame: Frame) -> SafeSearchResult:
     s = r.safe_search_annotation
-    return SafeSearchResult(
-        adult=_likelihood(s, "adult"),
-        racy=_likelihood(s, "racy"),
-        violence=_likelihood(s, "violence"),
-        medical=_likelihood(s, "medical"),
-        spoof=_likelihood(s, "spoof"),
-    )
+    return SafeSearchResult(**{name: _likelihood(s, name) for name in SAFE_SEARCH_LIKELIHOODS})
 
 
 def parse_entities(annotations: Iterable[Any], frame: Frame) -> list[EntityAnnotation]:
