@@ -226,7 +226,7 @@ def test_the_command_refuses_to_serve_beyond_loopback_without_a_token() -> None:
 def test_the_command_serves_until_sigterm_and_stops_cleanly() -> None:
     env = {**os.environ, "NO_GCE_CHECK": "true"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smartml", "serve", "--port", "0"],
+        [sys.executable, "-m", "smartml", "serve", "--port", "0", "--no-http"],
         stderr=subprocess.PIPE,
         text=True,
         env=env,

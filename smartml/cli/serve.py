@@ -1,4 +1,5 @@
-"""``smartml serve``: Google's ML APIs over gRPC on this machine, answered by smartml."""
+"""``smartml serve``: Google's ML APIs over gRPC on this machine, answered by smartml,
+and a web playground beside it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from smartml.cli._common import BackendOption, chain, err, friendly_errors
 
 def serve(
     port: Annotated[int, typer.Option("--port", help="The gRPC port")] = 8085,
+    http_port: Annotated[
+        int,
+        typer.Option("--http-port", min=0, help="The web playground's port (0: no playground)"),
+    ] = 8080,
+    no_http: Annotated[
+        bool, typer.Option("--no-http", help="Serve gRPC only, without the web playground")
+    ] = False,
     host: Annotated[
         str, typer.Option("--host", help="The address to bind; beyond loopback needs --token")
     ] = "127.0.0.1",
@@ -34,20 +42,27 @@ def serve(
         float, typer.Option("--max-request-mb", min=0.001, help="Largest request accepted")
     ] = 32.0,
 ) -> None:
-    """Serve Google's ML APIs (gRPC) from smartml's backends, until Ctrl+C."""
+    """Serve Google's ML APIs (gRPC) from smartml's backends, until Ctrl+C.
+
+    And a web playground to try them: http://127.0.0.1:8080/ (--http-port, --no-http)."""
     from smartml.serve.run import Options, check, serve
     from smartml.serve.server import Limits, MLServer
 
     with friendly_errors():
         limits = Limits(concurrency, queue, int(max_request_mb * 1024 * 1024))
-        options = Options(chain(backend), host, port, None, token, limits)
+        web = None if no_http or http_port == 0 else http_port
+        options = Options(chain(backend), host, port, web, token, limits)
         check(options)
 
-        def ready(server: MLServer) -> None:
+        def ready(server: MLServer, bound: int | None) -> None:
             names = ", ".join(s.name.rsplit(".", 1)[-1] for s in server.services)
+            address = f"[{host}]" if ":" in host else host
+            page = f"playground on http://{address}:{bound}/; " if bound else ""
             err.print(
-                f"smartml serve: gRPC on {host}:{server.port} ({names}); "
-                f"{'token required; ' if token else ''}Ctrl+C stops"
+                f"smartml serve: gRPC on {host}:{server.port} ({names}); {page}"
+                f"{'token required; ' if token else ''}Ctrl+C stops",
+                soft_wrap=True,
+                markup=False,
             )
 
         asyncio.run(serve(options, ready))

@@ -1,5 +1,6 @@
-"""Run ``smartml serve`` until SIGINT or SIGTERM: the gRPC server (and, when asked, the
-web playground beside it), stopped cleanly, calls in flight given time to finish."""
+"""Run ``smartml serve`` until SIGINT or SIGTERM: the gRPC server and, when asked, the
+web playground beside it (one loop, one client), stopped cleanly, calls in flight given
+time to finish."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smartml._network import is_loopback
 from smartml.errors import InvalidInputError
 from smartml.serve.server import Limits, MLServer
+
+if TYPE_CHECKING:
+    from smartml.client import AsyncSmartML
 
 #: Seconds calls in flight get to finish once a stop is asked.
 STOP_GRACE = 5.0
@@ -19,7 +24,8 @@ STOP_GRACE = 5.0
 
 @dataclass(frozen=True)
 class Options:
-    """Where and how to serve."""
+    """Where and how to serve; ``http_port`` is the playground's (None: none, 0: a free
+    port)."""
 
     backend: Sequence[str] | None = None
     host: str = "127.0.0.1"
@@ -30,7 +36,8 @@ class Options:
 
 
 def check(options: Options) -> None:
-    """Refuse to serve beyond this machine without a token."""
+    """Refuse to serve beyond this machine without a token (gRPC and the playground alike:
+    both listen on ``options.host``)."""
     if not is_loopback(options.host) and not options.token:
         raise InvalidInputError(
             f"serving on {options.host} would let anyone who can reach it use this machine's "
@@ -40,8 +47,11 @@ def check(options: Options) -> None:
         )
 
 
-async def serve(options: Options, ready: Callable[[MLServer], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or cancellation); ``ready`` is called once listening."""
+async def serve(
+    options: Options, ready: Callable[[MLServer, int | None], None] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM (or cancellation); ``ready`` is called once listening,
+    with the gRPC server and the playground's port (None without one)."""
     from smartml.client import AsyncSmartML
     from smartml.serve import services
 
@@ -61,9 +71,33 @@ async def serve(options: Options, ready: Callable[[MLServer], None] | None = Non
             limits=options.limits,
         )
         await server.start()
-        if ready is not None:
-            ready(server)
+        web: asyncio.Task[None] | None = None
         try:
-            await stop.wait()
+            web, http_port = await playground(client, options, stop)
+            if ready is not None:
+                ready(server, http_port)
+            await until(stop, web)
         finally:
-            await server.stop(STOP_GRACE)
+            stop.set()
+            await asyncio.gather(server.stop(STOP_GRACE), *([web] if web else []))
+
+
+async def playground(
+    client: AsyncSmartML, options: Options, stop: asyncio.Event
+) -> tuple[asyncio.Task[None] | None, int | None]:
+    """The playground serving (until ``stop``) and its port, if ``options`` ask for it."""
+    if options.http_port is None:
+        return None, None
+    from smartml.serve.http import app, start_http
+
+    web = app(client, token=options.token, limits=options.limits)
+    return await start_http(web, options.host, options.http_port, stop, grace=STOP_GRACE)
+
+
+async def until(stop: asyncio.Event, web: asyncio.Task[None] | None) -> None:
+    """Until ``stop`` is set, or the playground ends on its own (its error raised)."""
+    waiting = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiting, *([web] if web else [])}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
