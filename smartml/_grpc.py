@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 
@@ -97,3 +97,33 @@ def generic_handler(service: Service, behaviour: Behaviour) -> Any:
             response_serializer=method.response_type.serialize,
         )
     return grpc.method_handlers_generic_handler(service.name, handlers)
+
+
+class ProtobufType:
+    """The proto-plus face (``deserialize``/``serialize``/``from_json``/constructor) that
+    FakeGoogle's server uses, for a raw protobuf class such as ``Operation``."""
+
+    pb: ClassVar[Any]
+
+    def __new__(cls, value: Any = None) -> Any:
+        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
+
+        return json_format.ParseDict(dict(value or {}), cls.pb())
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> Any:
+        return cls.pb.FromString(data)
+
+    @classmethod
+    def serialize(cls, message: Any) -> bytes:
+        return bytes(message.SerializeToString())
+
+    @classmethod
+    def from_json(cls, payload: str | bytes, *, ignore_unknown_fields: bool = False) -> Any:
+        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
+
+        return json_format.Parse(payload, cls.pb(), ignore_unknown_fields=ignore_unknown_fields)
+
+
+def protobuf_type(pb_class: Any) -> type[ProtobufType]:
+    return type(pb_class.__name__, (ProtobufType,), {"pb": pb_class})

@@ -192,7 +192,7 @@ def test_calls_beyond_the_queue_are_refused_at_once() -> None:
             running = pool.submit(client.analyze_sentiment, document=asked)
             _wait_for(lambda: sleepy.started == 1)
             waiting = pool.submit(client.analyze_sentiment, document=asked)
-            _wait_for(lambda: server.server is not None and server.server._waiting == 1)
+            _wait_for(lambda: server.server is not None and server.server.gate.waiting == 1)
             started = time.monotonic()
             with pytest.raises(exceptions.ResourceExhausted, match="busy"):
                 client.analyze_sentiment(document=asked)
@@ -207,7 +207,7 @@ def test_a_client_that_goes_away_cancels_its_call() -> None:
         with pytest.raises(exceptions.DeadlineExceeded):
             client.analyze_sentiment(document=document("30"), timeout=0.3, retry=None)
         _wait_for(lambda: sleepy.cancelled == 1)
-        assert server.server is not None and server.server.in_flight == 0
+        assert server.server is not None and server.server.gate.in_flight == 0
 
 
 # ---- the command -------------------------------------------------------------------------

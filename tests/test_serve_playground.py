@@ -29,8 +29,9 @@ from smartml.errors import UnsupportedCapabilityError
 from smartml.results import Face, FacesResult, Landmark, Point, SentimentResult
 from smartml.results.common import Box
 from smartml.serve import Limits
-from smartml.serve.http import Gate, Refused, app
+from smartml.serve.http import app
 from smartml.serve.overlay import HAIR, overlay
+from smartml.serve.server import Busy, Gate
 from smartml.serve.thread import ServerThread
 from smartml.settings import Settings
 
@@ -157,14 +158,22 @@ def test_a_feature_not_served_is_501_and_a_part_failing_is_reported_in_its_place
 
 
 def test_requests_beyond_the_queue_are_refused_with_503() -> None:
+    """One gate for the gRPC server and the playground: a call holding the only slot
+    (as a gRPC call would) leaves the playground nothing."""
+
     async def scenario() -> None:
         gate = Gate(Limits(concurrency=1, queue=0))
-        async with gate.admitted():
+        web = app(stub(), gate=gate)
+        transport = httpx.ASGITransport(app=web)
+        http = httpx.AsyncClient(transport=transport, base_url="http://serve")
+        async with http, gate.admitted():
             assert gate.in_flight == 1
-            with pytest.raises(Refused) as refused:
+            with pytest.raises(Busy, match="busy"):
                 async with gate.admitted():
                     pass
-            assert refused.value.status == 503 and "busy" in refused.value.message
+            answer = await http.post("/api/text", json={"text": "Hello."})
+            assert answer.status_code == 503 and "busy" in answer.json()["error"]
+            assert (await http.get("/healthz")).json()["in_flight"] == 1
         assert gate.in_flight == 0
 
     asyncio.run(scenario())

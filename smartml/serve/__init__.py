@@ -25,15 +25,18 @@ SERVICE_MODULES: tuple[str, ...] = (
     "smartml.serve.vision",
     "smartml.serve.tts",
     "smartml.serve.translate",
+    "smartml.serve.speech",
+    "smartml.serve.video",
 )
 
 
 def services(modules: tuple[str, ...] = SERVICE_MODULES) -> list[Service]:
-    """Every service of ``modules``."""
-    found: list[Service] = []
+    """Every service of ``modules``, each once (Speech and Video share Operations)."""
+    found: dict[str, Service] = {}
     for name in modules:
-        found.extend(importlib.import_module(name).services())
-    return found
+        for service in importlib.import_module(name).services():
+            found.setdefault(service.name, service)
+    return list(found.values())
 
 
 __all__ = ["SERVICE_MODULES", "Limits", "MLServer", "services"]

@@ -30,7 +30,7 @@ import secrets
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from smartml.errors import InvalidInputError, SmartMLError, UnsupportedCapabilit
 from smartml.inputs import Audio, Image, Video
 from smartml.inputs._source import MediaT
 from smartml.results import FacesResult, Result
-from smartml.serve.server import Limits
+from smartml.serve.server import Busy, Gate, Limits
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -82,38 +82,6 @@ def problem(status: int, message: str, hint: str | None = None) -> Response:
     from starlette.responses import JSONResponse
 
     return JSONResponse({"error": message, "hint": hint}, status_code=status)
-
-
-class Gate:
-    """At most ``concurrency`` requests answered at once and ``queue`` more waiting; past
-    that, refused at once with 503 (as the gRPC server refuses its calls)."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self._slots = asyncio.Semaphore(limits.concurrency)
-        self.waiting = 0
-        self.in_flight = 0
-
-    @contextlib.asynccontextmanager
-    async def admitted(self) -> AsyncIterator[None]:
-        if self._slots.locked() and self.waiting >= self.limits.queue:
-            raise Refused(
-                503,
-                f"the server is busy ({self.limits.concurrency} requests running, "
-                f"{self.waiting} waiting)",
-                "retry later",
-            )
-        self.waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self.waiting -= 1
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self._slots.release()
 
 
 def _millis(start: float) -> float:
@@ -231,9 +199,11 @@ def _too_large(limit: int) -> str:
 class Playground:
     """The routes' handlers, over one client."""
 
-    def __init__(self, client: AsyncSmartML, token: str | None, limits: Limits) -> None:
+    def __init__(
+        self, client: AsyncSmartML, token: str | None, limits: Limits, gate: Gate | None = None
+    ) -> None:
         self.client, self.token, self.limits = client, token, limits
-        self.gate = Gate(limits)
+        self.gate = gate or Gate(limits)  # shared with the gRPC server when both run
         self.overlays: OrderedDict[str, bytes] = OrderedDict()
 
     def routes(self) -> list[BaseRoute]:
@@ -265,6 +235,8 @@ class Playground:
                     return await handler(limited(request, self.limits.max_request_bytes))
             except Refused as exc:
                 return problem(exc.status, exc.message, exc.hint)
+            except Busy as exc:
+                return problem(503, str(exc), "retry later")
             except SmartMLError as exc:
                 return problem(status_of(exc), exc.message, exc.hint)
             except HTTPException as exc:  # a malformed multipart body
@@ -434,12 +406,18 @@ def _ascii(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def app(
-    client: AsyncSmartML, *, token: str | None = None, limits: Limits | None = None
+    client: AsyncSmartML,
+    *,
+    token: str | None = None,
+    limits: Limits | None = None,
+    gate: Gate | None = None,
 ) -> Starlette:
-    """The playground's ASGI app, answered by ``client``."""
+    """The playground's ASGI app, answered by ``client``; ``gate`` shares the gRPC
+    server's limits (its own otherwise)."""
     from starlette.applications import Starlette
 
-    return Starlette(routes=Playground(client, token, limits or Limits()).routes())
+    limits = limits or (gate.limits if gate else Limits())
+    return Starlette(routes=Playground(client, token, limits, gate).routes())
 
 
 # ---- serving -------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from smartml._grpc import Service
 from smartml._network import is_loopback
 from smartml.errors import InvalidInputError
-from smartml.serve.server import Limits, MLServer
+from smartml.serve.server import Gate, Limits, MLServer
 
 if TYPE_CHECKING:
     from smartml.client import AsyncSmartML
@@ -47,13 +48,47 @@ def check(options: Options) -> None:
         )
 
 
+@contextlib.asynccontextmanager
+async def running(
+    client: AsyncSmartML,
+    options: Options,
+    stop: asyncio.Event,
+    services: Sequence[Service] | None = None,
+    grace: float = STOP_GRACE,
+) -> AsyncIterator[tuple[MLServer, asyncio.Task[None] | None, int | None]]:
+    """The gRPC server and (with ``options.http_port``) the playground, serving through
+    ``client`` with one gate between them: the server, the playground's task (it ends
+    when ``stop`` is set) and its port. Both stop, calls in flight given ``grace``
+    seconds, when the block ends."""
+    from smartml.serve import services as all_services
+
+    server = MLServer(
+        client,
+        all_services() if services is None else services,
+        host=options.host,
+        port=options.port,
+        token=options.token,
+        limits=options.limits,
+    )
+    await server.start()
+    web: asyncio.Task[None] | None = None
+    try:
+        web, http_port = await playground(client, options, stop, server.gate, grace)
+        yield server, web, http_port
+    finally:
+        from smartml.serve.operations import store
+
+        stop.set()
+        await asyncio.gather(server.stop(grace), *([web] if web else []))
+        await store().cancel_all()  # long-running work nobody can poll any more
+
+
 async def serve(
     options: Options, ready: Callable[[MLServer, int | None], None] | None = None
 ) -> None:
     """Serve until SIGINT/SIGTERM (or cancellation); ``ready`` is called once listening,
     with the gRPC server and the playground's port (None without one)."""
     from smartml.client import AsyncSmartML
-    from smartml.serve import services
 
     check(options)
     stop = asyncio.Event()
@@ -61,37 +96,25 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # a thread's
             loop.add_signal_handler(signum, stop.set)
-    async with AsyncSmartML(backend=list(options.backend) if options.backend else None) as client:
-        server = MLServer(
-            client,
-            services(),
-            host=options.host,
-            port=options.port,
-            token=options.token,
-            limits=options.limits,
-        )
-        await server.start()
-        web: asyncio.Task[None] | None = None
-        try:
-            web, http_port = await playground(client, options, stop)
-            if ready is not None:
-                ready(server, http_port)
-            await until(stop, web)
-        finally:
-            stop.set()
-            await asyncio.gather(server.stop(STOP_GRACE), *([web] if web else []))
+    async with (
+        AsyncSmartML(backend=list(options.backend) if options.backend else None) as client,
+        running(client, options, stop) as (server, web, http_port),
+    ):
+        if ready is not None:
+            ready(server, http_port)
+        await until(stop, web)
 
 
 async def playground(
-    client: AsyncSmartML, options: Options, stop: asyncio.Event
+    client: AsyncSmartML, options: Options, stop: asyncio.Event, gate: Gate, grace: float
 ) -> tuple[asyncio.Task[None] | None, int | None]:
     """The playground serving (until ``stop``) and its port, if ``options`` ask for it."""
     if options.http_port is None:
         return None, None
     from smartml.serve.http import app, start_http
 
-    web = app(client, token=options.token, limits=options.limits)
-    return await start_http(web, options.host, options.http_port, stop, grace=STOP_GRACE)
+    web = app(client, token=options.token, gate=gate)
+    return await start_http(web, options.host, options.http_port, stop, grace=grace)
 
 
 async def until(stop: asyncio.Event, web: asyncio.Task[None] | None) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,41 @@ class Limits:
     concurrency: int = 8
     queue: int = 64
     max_request_bytes: int = MAX_REQUEST_BYTES
+
+
+class Busy(Exception):
+    """Raised by :meth:`Gate.admitted` when the queue is full."""
+
+
+class Gate:
+    """At most ``concurrency`` calls answered at once and ``queue`` more waiting; past
+    that, :class:`Busy` at once. One gate is shared by the gRPC server and the
+    playground, so together they take no more than the limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self.waiting = 0
+        self.in_flight = 0
+
+    @contextlib.asynccontextmanager
+    async def admitted(self) -> AsyncIterator[None]:
+        if self._slots.locked() and self.waiting >= self.limits.queue:
+            raise Busy(
+                f"the server is busy ({self.limits.concurrency} calls running, "
+                f"{self.waiting} waiting): retry later"
+            )
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
 
 
 @dataclass
@@ -105,14 +141,13 @@ class MLServer:
         port: int = 8085,
         token: str | None = None,
         limits: Limits | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.client, self.services = client, list(services)
         self.host, self.port, self.token = host, port, token
-        self.limits = limits = limits or Limits()
+        self.limits = limits or (gate.limits if gate else Limits())
+        self.gate = gate or Gate(self.limits)  # shared with the playground, if any
         self._server: grpc.aio.Server | None = None
-        self._slots = asyncio.Semaphore(limits.concurrency)
-        self._waiting = 0
-        self.in_flight = 0  # calls running now (for tests and /healthz)
 
     async def start(self) -> int:
         """Start serving; the port bound (a free one when ``port`` is 0)."""
@@ -170,28 +205,17 @@ class MLServer:
         """Steps 1 and 2: the token, then a place among the calls running."""
         if self.token is not None:
             metadata = dict(context.invocation_metadata() or ())
-            if metadata.get("authorization") != f"Bearer {self.token}":
+            given = str(metadata.get("authorization", ""))
+            if not secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
                 await context.abort(
                     grpc.StatusCode.UNAUTHENTICATED,
                     "this smartml server needs its token: metadata authorization: Bearer TOKEN",
                 )
-        if self._slots.locked() and self._waiting >= self.limits.queue:
-            await context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"the server is busy ({self.limits.concurrency} calls running, "
-                f"{self._waiting} waiting): retry later",
-            )
-        self._waiting += 1
         try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self._slots.release()
+            async with self.gate.admitted():
+                yield
+        except Busy as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
 
 
 async def _abort(context: Any, exc: Abort | SmartMLError) -> None:

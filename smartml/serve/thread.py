@@ -10,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smartml._grpc import Service
 from smartml.serve.server import Limits, MLServer
-
-if TYPE_CHECKING:
-    from smartml.client import AsyncSmartML
 
 
 class ServerThread:
@@ -76,39 +73,25 @@ class ServerThread:
     def _run(self) -> None:
         asyncio.run(self._main())
 
-    async def _playground(self, client: AsyncSmartML) -> asyncio.Task[None] | None:
-        """The playground serving (until stopped), with ``http_port``."""
-        if self.http_port is None:
-            return None
-        from smartml.serve.http import app, start_http
-
-        assert self._stop is not None
-        web = app(client, token=self._token, limits=self._limits)
-        task, self.http_port = await start_http(
-            web, "127.0.0.1", self.http_port, self._stop, grace=1.0
-        )
-        return task
-
     async def _main(self) -> None:
         from smartml.client import AsyncSmartML
-        from smartml.serve import services
+        from smartml.serve.run import Options, running
 
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        options = Options(
+            port=self._port,
+            http_port=self.http_port,
+            token=self._token,
+            limits=self._limits or Limits(),
+        )
         try:
-            async with AsyncSmartML(**self._settings) as client:
-                found = list(self._services) if self._services is not None else services()
-                self.server = MLServer(
-                    client, found, port=self._port, token=self._token, limits=self._limits
-                )
-                await self.server.start()
-                web = None
-                try:
-                    web = await self._playground(client)
-                    self._ready.set()
-                    await self._stop.wait()
-                finally:
-                    self._stop.set()
-                    await asyncio.gather(self.server.stop(1.0), *([web] if web else []))
+            async with (
+                AsyncSmartML(**self._settings) as client,
+                running(client, options, self._stop, self._services, grace=1.0) as started,
+            ):
+                self.server, _, self.http_port = started
+                self._ready.set()
+                await self._stop.wait()
         except BaseException as exc:
             self._error = exc
             raise

@@ -14,8 +14,10 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
+from smartml._grpc import ProtobufType as ProtobufType
+from smartml._grpc import protobuf_type as protobuf_type
 from smartml.testing.server import Method, Service
 
 OPERATIONS_SERVICE = "google.longrunning.Operations"
@@ -24,36 +26,6 @@ INTERNAL = 13
 
 #: ``metadata(fraction_done)`` -> a protobuf message packed as the operation's metadata
 MetadataHook = Callable[[float], Any]
-
-
-class ProtobufType:
-    """The proto-plus face (``deserialize``/``serialize``/``from_json``/constructor) that
-    FakeGoogle's server uses, for a raw protobuf class such as ``Operation``."""
-
-    pb: ClassVar[Any]
-
-    def __new__(cls, value: Any = None) -> Any:
-        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
-
-        return json_format.ParseDict(dict(value or {}), cls.pb())
-
-    @classmethod
-    def deserialize(cls, data: bytes) -> Any:
-        return cls.pb.FromString(data)
-
-    @classmethod
-    def serialize(cls, message: Any) -> bytes:
-        return bytes(message.SerializeToString())
-
-    @classmethod
-    def from_json(cls, payload: str | bytes, *, ignore_unknown_fields: bool = False) -> Any:
-        from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
-
-        return json_format.Parse(payload, cls.pb(), ignore_unknown_fields=ignore_unknown_fields)
-
-
-def protobuf_type(pb_class: Any) -> type[ProtobufType]:
-    return type(pb_class.__name__, (ProtobufType,), {"pb": pb_class})
 
 
 @dataclass

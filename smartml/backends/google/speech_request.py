@@ -135,7 +135,7 @@ def audio_spec(audio: Audio, *, most_seconds: float | None = None) -> AudioSpec:
     duration = info.duration if info else None
     if most_seconds is not None and duration is not None and duration > most_seconds:
         return _as_flac(audio, most_seconds)
-    spec = _native(audio.data, audio.format, info)
+    spec = native(audio.data, audio.format, info)
     if spec is None:
         return _as_flac(audio)
     limits.check_speech_inline(audio.source, len(audio.data))
@@ -150,7 +150,7 @@ def _info(audio: Audio) -> AudioInfo | None:
         return None
 
 
-def _native(data: bytes, fmt: str, info: AudioInfo | None) -> AudioSpec | None:
+def native(data: bytes, fmt: str, info: AudioInfo | None) -> AudioSpec | None:
     """The audio as it is, in an encoding Google takes; None for one it doesn't."""
     encoding = info.encoding if info else ""
     duration = info.duration if info else None
@@ -200,29 +200,47 @@ def _as_flac(audio: Audio, most_seconds: float | None = None) -> AudioSpec:
     return AudioSpec(flac, None, "FLAC", channels=channels, duration=duration)
 
 
+#: ``RecognitionConfig`` fields that carry an option as it is: Google's name, smartml's
+#: (``smartml serve`` reads them back)...
+CONFIG_OPTIONS = {
+    "enable_word_confidence": "word_confidence",
+    "enable_automatic_punctuation": "punctuation",
+    "max_alternatives": "alternatives",
+    "profanity_filter": "profanity_filter",
+    "use_enhanced": "use_enhanced",
+    "enable_separate_recognition_per_channel": "separate_channels",
+}
+#: ...and those left out while the option is not set.
+OPTIONAL_CONFIG_OPTIONS = {"model": "model", "alternative_language_codes": "alternative_languages"}
+#: ``SpeakerDiarizationConfig``'s speaker counts: Google's name, smartml's option.
+SPEAKER_COUNTS = {"min_speaker_count": "min_speakers", "max_speaker_count": "max_speakers"}
+
+
 def recognition_config(audio: AudioSpec, language: str | None, options: Options) -> dict[str, Any]:
     """Google's ``RecognitionConfig`` for ``audio`` under ``options``."""
     config: dict[str, Any] = {
         "encoding": audio.encoding,
         "language_code": language or DEFAULT_LANGUAGE,
         "enable_word_time_offsets": True,
-        "enable_word_confidence": options.word_confidence,
-        "enable_automatic_punctuation": options.punctuation,
-        "max_alternatives": options.alternatives,
-        "profanity_filter": options.profanity_filter,
-        "use_enhanced": options.use_enhanced,
-        "enable_separate_recognition_per_channel": options.separate_channels,
+        **{field: getattr(options, name) for field, name in CONFIG_OPTIONS.items()},
     }
     optional = {
         "sample_rate_hertz": audio.sample_rate,
         "audio_channel_count": channel_count(audio, options),
-        "model": options.model,
-        "alternative_language_codes": list(options.alternative_languages),
+        **{
+            field: _listed(getattr(options, name))
+            for field, name in OPTIONAL_CONFIG_OPTIONS.items()
+        },
         "speech_contexts": [speech_context(hint) for hint in options.speech_contexts],
         "diarization_config": diarization_config(options),
     }
     config.update({name: value for name, value in optional.items() if value})
     return config
+
+
+def _listed(value: Any) -> Any:
+    """A tuple as a list (a repeated field), anything else as it is."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def channel_count(audio: AudioSpec, options: Options) -> int | None:
@@ -260,7 +278,7 @@ def diarization_config(options: Options) -> dict[str, Any] | None:
     low, high = options.min_speakers, options.max_speakers
     if low is not None and high is not None and low > high:
         raise InvalidInputError(f"min_speakers ({low}) is more than max_speakers ({high})")
-    counts = {"min_speaker_count": low, "max_speaker_count": high}
+    counts = {field: getattr(options, name) for field, name in SPEAKER_COUNTS.items()}
     return {
         "enable_speaker_diarization": True,
         **{name: count for name, count in counts.items() if count is not None},

@@ -39,8 +39,10 @@ from smartml.backends.tasks import StreamTask
 from smartml.inputs.stream import samples
 from smartml.results.speech import StreamingResult
 
-#: The stream encodings as Google's, and bytes per sample of each.
-ENCODINGS = {"linear16": "LINEAR16", "mulaw": "MULAW", "alaw": "LINEAR16"}
+#: The stream encodings v1 takes as they are, as Google's (``smartml serve`` reads them back)...
+RAW_ENCODINGS = {"linear16": "LINEAR16", "mulaw": "MULAW"}
+#: ...every stream encoding as the one sent (A-law is decoded here), and bytes per sample.
+ENCODINGS = {**RAW_ENCODINGS, "alaw": "LINEAR16"}
 WIDTHS = {"LINEAR16": 2, "MULAW": 1}
 #: Chunks read ahead of what has been sent (the source then waits).
 READ_AHEAD = 64

@@ -83,6 +83,12 @@ POLL_MULTIPLIER = 1.5
 POLL_MAXIMUM = 30.0
 
 PROGRESS_TYPE = "google.cloud.videointelligence.v1.AnnotateVideoProgress"
+#: Features whose tracks become ``object_tracks`` of one name: the field of
+#: ``VideoAnnotationResults`` that holds them, and that name (``smartml serve`` reads it back).
+DETECTION_TRACKS = {
+    "FACE_DETECTION": ("face_detection_annotations", "face"),
+    "PERSON_DETECTION": ("person_detection_annotations", "person"),
+}
 
 Progress = Callable[[float], object]
 
@@ -280,12 +286,8 @@ def parse_response(response: Any, operation: str = "") -> VideoAnnotation:
         out.frame_labels += [_label(a) for a in r.frame_label_annotations]
         out.shot_changes += [_segment(s) for s in r.shot_annotations]
         out.object_tracks += [_object(a, ids) for a in r.object_annotations]
-        out.object_tracks += [
-            _track("face", t, ids) for a in r.face_detection_annotations for t in a.tracks
-        ]
-        out.object_tracks += [
-            _track("person", t, ids) for a in r.person_detection_annotations for t in a.tracks
-        ]
+        for field, name in DETECTION_TRACKS.values():
+            out.object_tracks += [_track(name, t, ids) for a in getattr(r, field) for t in a.tracks]
         out.explicit_frames += [
             ExplicitFrame(time=seconds(f.time_offset), likelihood=_likelihood(f))
             for f in r.explicit_annotation.frames
