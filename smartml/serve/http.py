@@ -12,6 +12,9 @@ bearer token, when the server has one):
 - ``POST /api/tts`` ``{text, voice, rate, pitch}`` → ``audio/wav``; ``GET /api/voices``;
 - ``POST /api/video`` → shots and labels.
 
+With ``--tls``, ``POST /token`` answers OAuth2 token requests signed with the service
+account's key (:mod:`.tls`).
+
 Every answer names its parts' backend, model and time (``ms``); smartml's errors come
 back as ``{error, hint}`` with 400 (bad input), 501 (not served by this backend) or 503.
 Requests are bounded as the gRPC server's are (:class:`~smartml.serve.server.Limits`):
@@ -38,7 +41,7 @@ from smartml.errors import InvalidInputError, SmartMLError, UnsupportedCapabilit
 from smartml.inputs import Audio, Image, Video
 from smartml.inputs._source import MediaT
 from smartml.results import FacesResult, Result
-from smartml.serve.server import Busy, Gate, Limits
+from smartml.serve.server import Busy, Gate, Limits, authorized
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message
 
     from smartml.client import AsyncSmartML
+    from smartml.serve.tls import Tls
 
     Handler = Callable[[Request], Awaitable[Response]]
 
@@ -58,6 +62,8 @@ Answered = dict[str, Result]
 STATIC = Path(__file__).parent / "static"
 #: Overlays kept for ``GET /api/image/overlay/<id>``, the latest ones.
 KEPT_OVERLAYS = 16
+#: The largest token request taken (an assertion is about 1 KB).
+TOKEN_REQUEST_BYTES = 64 * 1024
 
 
 class Refused(Exception):
@@ -200,9 +206,14 @@ class Playground:
     """The routes' handlers, over one client."""
 
     def __init__(
-        self, client: AsyncSmartML, token: str | None, limits: Limits, gate: Gate | None = None
+        self,
+        client: AsyncSmartML,
+        token: str | None,
+        limits: Limits,
+        gate: Gate | None = None,
+        tls: Tls | None = None,
     ) -> None:
-        self.client, self.token, self.limits = client, token, limits
+        self.client, self.token, self.limits, self.tls = client, token, limits, tls
         self.gate = gate or Gate(limits)  # shared with the gRPC server when both run
         self.overlays: OrderedDict[str, bytes] = OrderedDict()
 
@@ -222,6 +233,7 @@ class Playground:
             Route("/api/voices", api(self.voices)),
             Route("/api/video", api(self.video), methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *([Route("/token", self.grant, methods=["POST"])] if self.tls else []),
         ]
 
     def api(self, handler: Handler) -> Handler:
@@ -247,13 +259,33 @@ class Playground:
     def check_token(self, request: Request) -> None:
         if self.token is None:
             return
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+        if not authorized(request.headers.get("authorization", ""), self.token, self.tls):
             raise Refused(
                 401,
                 "this smartml server needs its token",
                 "send the header 'Authorization: Bearer TOKEN' (the page asks for it)",
             )
+
+    async def grant(self, request: Request) -> Response:
+        """``POST /token`` (with ``--tls``): an OAuth2 access token for an assertion
+        signed with the service account's key (:meth:`.tls.Tls.grant`)."""
+        from urllib.parse import parse_qsl
+
+        from starlette.responses import JSONResponse
+
+        from smartml.serve.tls import TokenRefused
+
+        assert self.tls is not None
+        try:
+            body = await limited(request, TOKEN_REQUEST_BYTES).body()
+            form = dict(parse_qsl(body.decode("utf-8", "replace")))
+            answer = self.tls.grant(form, audience=str(request.url.replace(query="")))
+        except Refused as exc:
+            return problem(exc.status, exc.message, exc.hint)
+        except TokenRefused as exc:
+            failure = {"error": exc.error, "error_description": exc.description}
+            return JSONResponse(failure, status_code=400)
+        return JSONResponse(answer, headers={"cache-control": "no-store"})
 
     async def page(self, request: Request) -> Response:
         from starlette.responses import FileResponse
@@ -411,13 +443,14 @@ def app(
     token: str | None = None,
     limits: Limits | None = None,
     gate: Gate | None = None,
+    tls: Tls | None = None,
 ) -> Starlette:
     """The playground's ASGI app, answered by ``client``; ``gate`` shares the gRPC
-    server's limits (its own otherwise)."""
+    server's limits (its own otherwise); with ``tls``, ``POST /token`` too."""
     from starlette.applications import Starlette
 
     limits = limits or (gate.limits if gate else Limits())
-    return Starlette(routes=Playground(client, token, limits, gate).routes())
+    return Starlette(routes=Playground(client, token, limits, gate, tls).routes())
 
 
 # ---- serving -------------------------------------------------------------------------------

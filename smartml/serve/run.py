@@ -9,6 +9,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smartml._grpc import Service
@@ -18,6 +19,7 @@ from smartml.serve.server import Gate, Limits, MLServer
 
 if TYPE_CHECKING:
     from smartml.client import AsyncSmartML
+    from smartml.serve.tls import Tls
 
 #: Seconds calls in flight get to finish once a stop is asked.
 STOP_GRACE = 5.0
@@ -26,7 +28,7 @@ STOP_GRACE = 5.0
 @dataclass(frozen=True)
 class Options:
     """Where and how to serve; ``http_port`` is the playground's (None: none, 0: a free
-    port)."""
+    port); ``tls`` the folder of the certificate and service account (None: plaintext)."""
 
     backend: Sequence[str] | None = None
     host: str = "127.0.0.1"
@@ -34,6 +36,7 @@ class Options:
     http_port: int | None = None
     token: str | None = None
     limits: Limits = field(default_factory=Limits)
+    tls: Path | None = None
 
 
 def check(options: Options) -> None:
@@ -62,6 +65,7 @@ async def running(
     seconds, when the block ends."""
     from smartml.serve import services as all_services
 
+    tls = await secured(options)
     server = MLServer(
         client,
         all_services() if services is None else services,
@@ -69,11 +73,14 @@ async def running(
         port=options.port,
         token=options.token,
         limits=options.limits,
+        tls=tls,
     )
     await server.start()
     web: asyncio.Task[None] | None = None
     try:
-        web, http_port = await playground(client, options, stop, server.gate, grace)
+        web, http_port = await playground(client, options, stop, server.gate, grace, tls)
+        if tls is not None:  # its token_uri: the playground's /token
+            await asyncio.to_thread(tls.write_credentials, token_uri(options.host, http_port))
         yield server, web, http_port
     finally:
         from smartml.serve.operations import store
@@ -105,15 +112,42 @@ async def serve(
         await until(stop, web)
 
 
+async def secured(options: Options) -> Tls | None:
+    """With ``options.tls``, its certificate and service account (made the first time)."""
+    if options.tls is None:
+        return None
+    from smartml.serve.tls import Tls
+
+    return await asyncio.to_thread(Tls.load, options.tls)
+
+
+def token_uri(host: str, http_port: int | None) -> str:
+    """The playground's ``/token`` as this machine reaches it (none without a playground)."""
+    from smartml.serve.tls import NO_TOKEN_URI
+
+    if http_port is None:
+        return NO_TOKEN_URI
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1" if host != "::" else "::1"
+    address = f"[{host}]" if ":" in host else host
+    return f"http://{address}:{http_port}/token"
+
+
 async def playground(
-    client: AsyncSmartML, options: Options, stop: asyncio.Event, gate: Gate, grace: float
+    client: AsyncSmartML,
+    options: Options,
+    stop: asyncio.Event,
+    gate: Gate,
+    grace: float,
+    tls: Tls | None = None,
 ) -> tuple[asyncio.Task[None] | None, int | None]:
-    """The playground serving (until ``stop``) and its port, if ``options`` ask for it."""
+    """The playground serving (until ``stop``) and its port, if ``options`` ask for it
+    (with ``tls``, its ``/token`` too)."""
     if options.http_port is None:
         return None, None
     from smartml.serve.http import app, start_http
 
-    web = app(client, token=options.token, gate=gate)
+    web = app(client, token=options.token, gate=gate, tls=tls)
     return await start_http(web, options.host, options.http_port, stop, grace=grace)
 
 

@@ -5,7 +5,8 @@ methods are coroutines ``method(request, call)`` (a streaming one: an async gene
 over the requests). :class:`MLServer` serves them on a ``grpc.aio`` server with what
 every call needs, in this order:
 
-1. the bearer token, when the server has one (``UNAUTHENTICATED`` otherwise);
+1. the bearer token, when the server has one (``UNAUTHENTICATED`` otherwise); with TLS,
+   also a token of its service account (:mod:`.tls`);
 2. a place in the queue: at most ``concurrency`` calls run at once and ``queue`` more
    wait; past that, ``RESOURCE_EXHAUSTED`` at once (requests over ``max_request_bytes``
    get it from gRPC itself, before any work);
@@ -40,6 +41,7 @@ from smartml.errors import (
 
 if TYPE_CHECKING:
     from smartml.client import AsyncSmartML
+    from smartml.serve.tls import Tls
 
 logger = logging.getLogger(__name__)
 
@@ -142,9 +144,11 @@ class MLServer:
         token: str | None = None,
         limits: Limits | None = None,
         gate: Gate | None = None,
+        tls: Tls | None = None,
     ) -> None:
         self.client, self.services = client, list(services)
         self.host, self.port, self.token = host, port, token
+        self.tls = tls  # TLS on the port, and the tokens its service account gets in
         self.limits = limits or (gate.limits if gate else Limits())
         self.gate = gate or Gate(self.limits)  # shared with the playground, if any
         self._server: grpc.aio.Server | None = None
@@ -161,7 +165,11 @@ class MLServer:
         server.add_generic_rpc_handlers(
             [generic_handler(service, self._behaviour) for service in self.services]
         )
-        self.port = server.add_insecure_port(f"{self.host}:{self.port}")
+        address = f"{self.host}:{self.port}"
+        if self.tls is None:
+            self.port = server.add_insecure_port(address)
+        else:
+            self.port = server.add_secure_port(address, self.tls.server_credentials())
         await server.start()
         self._server = server
         return self.port
@@ -206,7 +214,7 @@ class MLServer:
         if self.token is not None:
             metadata = dict(context.invocation_metadata() or ())
             given = str(metadata.get("authorization", ""))
-            if not secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+            if not authorized(given, self.token, self.tls):
                 await context.abort(
                     grpc.StatusCode.UNAUTHENTICATED,
                     "this smartml server needs its token: metadata authorization: Bearer TOKEN",
@@ -216,6 +224,15 @@ class MLServer:
                 yield
         except Busy as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+
+
+def authorized(given: str, token: str, tls: Tls | None = None) -> bool:
+    """Whether an ``authorization`` of ``given`` lets a call in: ``Bearer TOKEN``, or with
+    ``tls`` a token of its service account (:mod:`.tls`)."""
+    if secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    scheme, _, bearer = given.partition(" ")
+    return tls is not None and scheme == "Bearer" and tls.accepts(bearer)
 
 
 async def _abort(context: Any, exc: Abort | SmartMLError) -> None:

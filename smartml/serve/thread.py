@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from smartml._grpc import Service
@@ -18,8 +19,9 @@ from smartml.serve.server import Limits, MLServer
 
 class ServerThread:
     """``MLServer`` on 127.0.0.1 (a free port unless given) in a thread with its own loop,
-    and the web playground beside it with ``http_port`` (0: a free port); ``settings`` go
-    to the :class:`~smartml.AsyncSmartML` that answers both."""
+    and the web playground beside it with ``http_port`` (0: a free port); with ``tls`` (a
+    folder), TLS and a service account as ``smartml serve --tls`` has them; ``settings``
+    go to the :class:`~smartml.AsyncSmartML` that answers both."""
 
     def __init__(
         self,
@@ -29,9 +31,10 @@ class ServerThread:
         token: str | None = None,
         limits: Limits | None = None,
         http_port: int | None = None,
+        tls: Path | None = None,
         **settings: Any,
     ) -> None:
-        self._services, self._port, self._token = services, port, token
+        self._services, self._port, self._token, self._tls = services, port, token, tls
         self.http_port = http_port
         self._limits, self._settings = limits, settings
         self._ready = threading.Event()
@@ -83,6 +86,7 @@ class ServerThread:
             http_port=self.http_port,
             token=self._token,
             limits=self._limits or Limits(),
+            tls=self._tls,
         )
         try:
             async with (
