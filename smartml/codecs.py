@@ -78,14 +78,20 @@ def _soundfile() -> Any:
     return soundfile
 
 
+#: libsoxr's quality. On the speech tests' clips "VHQ" gives Whisper the same mean WER
+#: as scipy's polyphase filter did (0.20 over six languages); "HQ" 0.24.
+RESAMPLE_QUALITY = "VHQ"
+
+
 def resample(samples: Samples, rate: int, target: int) -> Samples:
-    """``samples`` at ``rate`` Hz resampled to ``target`` Hz (libsoxr, high quality)."""
+    """``samples`` at ``rate`` Hz resampled to ``target`` Hz (libsoxr, very high quality)."""
     import numpy as np
     import soxr
 
     if rate == target or len(samples) == 0:
         return samples
-    out = soxr.resample(np.ascontiguousarray(samples, dtype=np.float32), rate, target)
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    out = soxr.resample(samples, rate, target, quality=RESAMPLE_QUALITY)
     return np.asarray(out, dtype=np.float32)
 
 

@@ -47,7 +47,11 @@ class Resampler:
         if rate != target:
             import soxr
 
-            self._stream = soxr.ResampleStream(rate, target, 1, dtype="float32")
+            from smartml.codecs import RESAMPLE_QUALITY
+
+            self._stream = soxr.ResampleStream(
+                rate, target, 1, dtype="float32", quality=RESAMPLE_QUALITY
+            )
 
     def __call__(self, new: Samples) -> Samples:
         if self._stream is None:
