@@ -18,7 +18,7 @@ from PIL import Image
 from smartml import SmartML
 from smartml.backends.local.engine import Context, ModelCache
 from smartml.backends.local.models import verify_bundled
-from smartml.backends.local.vision.ocr import READS, RapidOcrText, unturn
+from smartml.backends.local.vision.ocr import READS, Ink, RapidOcrText, unturn
 from smartml.backends.local.vision.ocr_layout import (
     TextLine,
     build_page,
@@ -124,6 +124,37 @@ def test_two_columns_under_a_title_read_column_by_column(client: SmartML) -> Non
     assert left.x_max < right.x_min
 
 
+def _bgr(image: Image.Image) -> np.ndarray[Any, Any]:
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+def test_detection_size_is_chosen_from_the_letters() -> None:
+    needs_rapidocr()  # cv2
+    assert 0.5 <= Ink.of(_bgr(BASE.image)).detection_scale() < 1  # 24 px print: shrunk
+    assert Ink.of(_bgr(render(size=11, width=600).image)).detection_scale() == 1.0
+    assert Ink.of(_bgr(Image.new("RGB", (640, 480), "white"))).detection_scale() == 1.0
+    big = render((PARAGRAPHS[:1],), size=40, width=1400)  # shrunk to half: as far as it goes
+    assert Ink.of(_bgr(big.image)).detection_scale() == 0.5
+
+
+def test_small_print_under_large_print_is_still_read(local: SmartML) -> None:
+    """The page is shrunk for its large print, where the small print is lost: the letters
+    left outside every line found send it back to the detector at its own size."""
+    big = render((PARAGRAPHS[:1],), size=40, width=1400)
+    small = render((PARAGRAPHS[2:],), size=12, width=1400)
+    page = Image.new("RGB", (1400, big.image.height + small.image.height - 60), "white")
+    page.paste(big.image, (0, 0))
+    page.paste(small.image, (0, big.image.height - 60))
+    bgr = _bgr(page)
+    ink = Ink.of(bgr)
+    assert ink.detection_scale() == 0.5
+    top = big.image.height  # where the small print starts
+    assert not ink.covered_by(np.array([[[0, 0], [1400, 0], [1400, top], [0, top]]]))
+    result = local.vision.text(page)
+    assert cer(f"{big.text} {small.text}", result.text) <= 0.02, result.text
+    assert result.text.endswith(PARAGRAPHS[2])
+
+
 @pytest.mark.parametrize(
     "image",
     [Image.new("RGB", (640, 480), "white"), Image.new("RGB", (8, 8), "white")],
@@ -168,6 +199,20 @@ def test_loads_offline_quietly_and_verified(
     assert "RapidOCR" not in capfd.readouterr().err
     with pytest.raises(BackendUnavailableError, match="missing"):
         verify_bundled("rapidocr", tmp_path)
+
+
+def test_the_angle_classifier_runs_only_on_a_page_that_needs_it() -> None:
+    """An upright page is read sure enough to skip the 180° vote: RapidOCR never builds
+    its classifier; an upside-down page still gets the vote, and is read."""
+    needs_rapidocr()
+    engine = RapidOcrText(Context(Settings(), cache=ModelCache()))  # a fresh load
+    result = engine.run(TextTask(image=SmartImage.coerce(BASE.image)))
+    assert cer(BASE.text, result.text) <= 0.02
+    assert engine.model().model.text_cls is None
+    page = PAGES["upside down"][0]
+    result = engine.run(TextTask(image=SmartImage.coerce(page.image)))
+    assert cer(page.text, result.text) <= 0.05
+    assert engine.model().model.text_cls is not None
 
 
 def test_importing_the_engine_stays_light() -> None:
