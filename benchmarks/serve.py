@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import os
 import signal
 import subprocess
@@ -31,22 +30,6 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "examples" / "data" / "images" / "coffee.jpg"
 TEXT = "The service was wonderful and the food arrived hot. I would come back any time!"
-
-
-def official(client_class: Any, endpoint: str) -> Any:
-    """An official client on a plaintext channel to ``endpoint`` (docs/serve.md)."""
-    import grpc
-    from google.auth.credentials import AnonymousCredentials
-
-    def channel(host: str, **_: Any) -> Any:
-        return grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", -1)])
-
-    transport = functools.partial(client_class.get_transport_class("grpc"), channel=channel)
-    return client_class(
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": endpoint},
-        transport=transport,
-    )
 
 
 def in_process(calls: int, clients: int) -> dict[str, float]:
@@ -82,6 +65,8 @@ def served(calls: int, clients: int, endpoint: str) -> dict[str, float]:
     """Calls per second through the server, ``clients`` official clients in threads."""
     from google.cloud import language_v1, vision_v1
 
+    from smartml.serve.thread import official_client as official
+
     photo = PHOTO.read_bytes()
     vision = [official(vision_v1.ImageAnnotatorClient, endpoint) for _ in range(clients)]
     language = [official(language_v1.LanguageServiceClient, endpoint) for _ in range(clients)]
@@ -106,6 +91,7 @@ def rpc_floor(calls: int) -> float:
     from smartml._grpc import Method, Service
     from smartml.serve.server import Call, answered
     from smartml.serve.thread import ServerThread
+    from smartml.serve.thread import official_client as official
 
     async def constant(request: Any, call: Call) -> dict[str, Any]:
         return {"language": "en", "document_sentiment": {"score": 0.5, "magnitude": 0.5}}

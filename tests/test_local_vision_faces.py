@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import face_samples
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
@@ -37,21 +38,17 @@ GOOGLE_TYPES = {
 
 @pytest.fixture(scope="module")
 def astronaut() -> Image.Image:
-    return Image.fromarray(skdata.astronaut())
+    return face_samples.astronaut()
 
 
 @pytest.fixture(scope="module")
 def grace() -> Image.Image:
-    with cbook.get_sample_data("grace_hopper.jpg") as fh:
-        return Image.open(fh).convert("RGB")
+    return face_samples.grace()
 
 
 @pytest.fixture(scope="module")
-def two_faces(astronaut: Image.Image, grace: Image.Image) -> Image.Image:
-    canvas = Image.new("RGB", (astronaut.width + grace.width, max(astronaut.height, grace.height)))
-    canvas.paste(astronaut, (0, 0))
-    canvas.paste(grace, (astronaut.width, 0))
-    return canvas
+def two_faces() -> Image.Image:
+    return face_samples.two_faces()
 
 
 def only_face(result: FacesResult) -> Face:

@@ -5,7 +5,6 @@ cancellation, shutdown)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import signal
 import subprocess
@@ -15,32 +14,17 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import grpc
 import pytest
 from google.api_core import exceptions
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import language_v1
 
 from smartml._grpc import Method, Service
 from smartml.serve import Limits
 from smartml.serve.thread import ServerThread
+from smartml.serve.thread import official_client as official
 
 REVIEW = "I love this phone. The screen is wonderful and the battery lasts for days!"
 ACCENTS = "Héllo wörld. I love this wonderful phone!"
-
-
-def official(client_class: Any, endpoint: str) -> Any:
-    """An official client pointed at ``endpoint`` in plaintext (docs/serve.md's recipe)."""
-
-    def channel(host: str, **_: Any) -> grpc.Channel:
-        return grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", -1)])
-
-    transport = functools.partial(client_class.get_transport_class("grpc"), channel=channel)
-    return client_class(
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": endpoint},
-        transport=transport,
-    )
 
 
 def document(text: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from face_samples import two_faces
 from PIL import Image
 from starlette.testclient import TestClient
 
@@ -39,20 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "images" / "serve-playground.png"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 TEXT = "Barack Obama visited Paris. I love this wonderful city!"
-
-
-def two_faces() -> Image.Image:
-    """The astronaut and Grace Hopper side by side (as tests/test_local_vision_faces.py)."""
-    import skimage.data
-    from matplotlib import cbook
-
-    astronaut = Image.fromarray(skimage.data.astronaut())
-    with cbook.get_sample_data("grace_hopper.jpg") as fh:
-        grace = Image.open(fh).convert("RGB")
-    canvas = Image.new("RGB", (astronaut.width + grace.width, max(astronaut.height, grace.height)))
-    canvas.paste(astronaut, (0, 0))
-    canvas.paste(grace, (astronaut.width, 0))
-    return canvas
 
 
 def png(image: Image.Image) -> bytes:

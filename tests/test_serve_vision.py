@@ -8,14 +8,13 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import face_samples
 import pytest
 from conftest import FAST_RETRY, PROJECT
 from google.api_core import exceptions
 from google.cloud import vision_v1
-from matplotlib import cbook
 from ocr_pages import PARAGRAPHS, cer, render
 from PIL import Image
-from skimage import data as skdata
 from test_serve import official
 
 from smartml import SmartML, catalogue
@@ -34,16 +33,9 @@ def png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def two_faces() -> Image.Image:
-    """The astronaut beside Grace Hopper (as in test_local_vision_faces)."""
-    astronaut = Image.fromarray(skdata.astronaut())
-    with cbook.get_sample_data("grace_hopper.jpg") as fh:
-        grace = Image.open(fh).convert("RGB")
-    canvas = Image.new("RGB", (astronaut.width + grace.width, max(astronaut.height, grace.height)))
-    canvas.paste(astronaut, (0, 0))
-    canvas.paste(grace, (astronaut.width, 0))
-    return canvas
+@pytest.fixture(scope="module", name="two_faces")
+def two_faces_photo() -> Image.Image:
+    return face_samples.two_faces()
 
 
 @pytest.fixture(scope="module")

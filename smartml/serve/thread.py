@@ -101,3 +101,23 @@ class ServerThread:
             raise
         finally:
             self._ready.set()
+
+
+def official_client(client_class: Any, endpoint: str) -> Any:
+    """An official ``google-cloud-*`` client (``client_class``, e.g.
+    ``language_v1.LanguageServiceClient``) on a plaintext channel to ``endpoint``, with
+    anonymous credentials: docs/serve.md's recipe, for tests and notebooks."""
+    import functools
+
+    import grpc
+    from google.auth.credentials import AnonymousCredentials
+
+    def channel(host: str, **_: Any) -> Any:
+        return grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", -1)])
+
+    transport = functools.partial(client_class.get_transport_class("grpc"), channel=channel)
+    return client_class(
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": endpoint},
+        transport=transport,
+    )
