@@ -30,6 +30,7 @@ from smartml.backends import registry
 from smartml.catalogue import Boolean, Choices, Feature, Option
 from smartml.cli.capabilities import catalogue_markdown
 from smartml.inputs import file_chunks
+from smartml.results import Result
 from smartml.settings import Settings
 from smartml.testing import FakeGoogle
 
@@ -142,6 +143,14 @@ def test_every_feature_has_a_call() -> None:
     assert set(CALLS) == set(catalogue.FEATURES)
 
 
+def test_every_feature_names_a_result_model() -> None:
+    """Features name their result models (so reading the catalogue loads none of them):
+    each name is a result model of :mod:`smartml.results`."""
+    for feature in catalogue.FEATURES:
+        assert issubclass(feature.result, Result), feature
+        assert feature.result.__name__ == feature.result_name
+
+
 # ---- every row tells the truth -------------------------------------------------------------
 ROWS = [(f, b) for f in catalogue.FEATURES for b in BACKENDS]
 
@@ -157,6 +166,8 @@ def test_a_row_that_says_supported_works_and_one_that_says_not_is_refused(
         result = CALLS[feature](client, media, {})
         parts = result if isinstance(result, list) else [result]
         assert all(getattr(part, "backend", backend) == backend for part in parts)
+        if not isinstance(result, list):  # a list is the items of the model (tts.voices)
+            assert isinstance(result, feature.result), result
         assert row.options == sorted(DECLARED[backend][feature])
     else:
         with pytest.raises(UnsupportedCapabilityError) as refused:

@@ -83,12 +83,17 @@ NOT_FOR_HELP = (
     *(f"smartml.cli.{name}" for name in ("translation", "capabilities", "backends", "_common")),
 )
 #: What the start of ``smartml annotate`` must not import: the job, the client and the
-#: backends load when a run starts, not for its help.
+#: backends load when a run starts, not for its help; the help reads the catalogue, whose
+#: features name their result models without loading them (nor pydantic).
 NOT_FOR_ANNOTATE_HELP = (
     *HEAVY,
     "numpy",
     "PIL",
     "google",
+    "pydantic",
+    "pydantic_core",
+    "smartml.results",
+    "smartml.errors.item",
     "smartml.client",
     "smartml.backends",
     "smartml.batch.job",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from smartml.catalogue.model import Billing, Feature, Google, Kind, Local, Unit
 from smartml.catalogue.options import (
+    AUDIO_FORMATS,
+    EFFECTS_PROFILES,
     Boolean,
     Callback,
     Choices,
@@ -19,32 +21,6 @@ from smartml.catalogue.options import (
     RecognitionModel,
     Text,
 )
-from smartml.results import (
-    ClassifyResult,
-    EntitiesResult,
-    FacesResult,
-    ImageAnnotation,
-    KeyframesResult,
-    LabelsResult,
-    LanguageResult,
-    LocateResult,
-    ModerationResult,
-    ObjectsResult,
-    Result,
-    SafeSearchResult,
-    SentimentResult,
-    SpokenLanguage,
-    StreamingResult,
-    SyntaxResult,
-    SynthesizedSpeech,
-    TextResult,
-    Transcript,
-    Translation,
-    VideoAnnotation,
-    VoicesResult,
-)
-from smartml.results.translate import LanguagesResult, TranslatedDocument
-from smartml.results.tts import AUDIO_FORMATS, EFFECTS_PROFILES
 
 # ---- shared options -------------------------------------------------------------------
 #: How many results a call may ask for (also ``vision.annotate``'s, for every feature).
@@ -100,7 +76,7 @@ def _video(
     return Feature(
         f"video.{key}",
         summary,
-        VideoAnnotation,
+        "VideoAnnotation",
         f'client.video.annotate(video, ["{key}"])',
         Kind.VIDEO,
         fields=fields,
@@ -122,7 +98,7 @@ def _image(
     *,
     field_name: str = "",
     options: tuple[Option, ...] = (),
-    result: type[Result] = ImageAnnotation,
+    result: str = "ImageAnnotation",
     call: str = "",
     usd: float = 1.50,
     aliases: tuple[str, ...] = (),
@@ -149,7 +125,7 @@ def _text(
     key: str,
     method: str,
     summary: str,
-    result: type[Result],
+    result: str,
     local: Local,
     usd: float,
     *,
@@ -179,7 +155,7 @@ LANGUAGE_SENTIMENT = _text(
     "sentiment",
     "AnalyzeSentiment",
     "Document and per-sentence sentiment (score in [-1, 1], magnitude)",
-    SentimentResult,
+    "SentimentResult",
     Local("VADER 3.3.2 (English)", "sentiment", ("language",), _HF_TEXT),
     1.00,
     default=True,
@@ -188,7 +164,7 @@ LANGUAGE_ENTITIES = _text(
     "entities",
     "AnalyzeEntities",
     "Named entities with type, salience, mentions and metadata",
-    EntitiesResult,
+    "EntitiesResult",
     Local(
         "spaCy en_core_web_sm (English)",
         "entities",
@@ -202,7 +178,7 @@ LANGUAGE_ENTITY_SENTIMENT = _text(
     "entity_sentiment",
     "AnalyzeEntitySentiment",
     "Entities with the sentiment expressed about each (score, magnitude) and its mentions",
-    EntitiesResult,
+    "EntitiesResult",
     Local(
         "the entities engine + the sentiment engine on the sentences that mention each "
         "entity (by default spaCy en_core_web_sm + VADER, English)",
@@ -216,7 +192,7 @@ LANGUAGE_SYNTAX = _text(
     "syntax",
     "AnalyzeSyntax",
     "Tokens with part of speech, lemma and dependency edge",
-    SyntaxResult,
+    "SyntaxResult",
     Local("spaCy en_core_web_sm (English)", "syntax", ("language",), "spaCy pipeline"),
     0.50,
 )
@@ -224,7 +200,7 @@ LANGUAGE_CLASSIFY = _text(
     "classify",
     "ClassifyText",
     "Content categories as Google paths (/Sports/Soccer)",
-    ClassifyResult,
+    "ClassifyResult",
     Local(
         "all-MiniLM-L6-v2 zero-shot over Google's categories (English)",
         "classify",
@@ -239,7 +215,7 @@ LANGUAGE_CLASSIFY = _text(
 LANGUAGE_MODERATE = Feature(
     "language.moderate",
     "Harmful and sensitive categories (Toxic, Insult, Violent, Health...) with confidences",
-    ModerationResult,
+    "ModerationResult",
     "client.language.moderate(text)",
     Kind.TEXT,
     google=Google("language_v1", "ModerateText"),
@@ -264,7 +240,7 @@ _DETECT_BILLING = Billing(Unit.CHARACTER, 20.0, 1_000_000, most=1000)
 LANGUAGE_DETECT = Feature(
     "language.detect",
     "The language a text is written in (BCP-47), with a confidence",
-    LanguageResult,
+    "LanguageResult",
     "client.language.detect(text)",
     Kind.TEXT,
     google=_DETECT_GOOGLE,
@@ -292,7 +268,7 @@ VISION_LABELS = _image(
         "folder (a Vertex AI endpoint on Google)",
     ),
     options=(_max_results(10),),
-    result=LabelsResult,
+    result="LabelsResult",
     call="client.vision.labels(image)",
     default=True,
 )
@@ -307,7 +283,7 @@ VISION_OBJECTS = _image(
         "Hugging Face object-detection model",
     ),
     options=(_max_results(50),),
-    result=ObjectsResult,
+    result="ObjectsResult",
     call="client.vision.objects(image)",
     usd=2.25,
 )
@@ -317,7 +293,7 @@ VISION_FACES = _image(
     "Faces with landmarks, pose and emotion likelihoods",
     Local("BlazeFace + FaceMesh + emotion CNN (ONNX)", "faces", ("max_results",)),
     options=(_max_results(50),),
-    result=FacesResult,
+    result="FacesResult",
     call="client.vision.faces(image)",
 )
 #: Progress of ``vision.text``: page by page for a document, 100 when an image is read.
@@ -333,7 +309,7 @@ VISION_TEXT = _image(
     "Text in a photo (OCR) as a page/block/paragraph/word tree",
     Local("RapidOCR 3.10 (PP-OCR, ONNX)", "text", ("languages", "progress")),
     options=(_LANGUAGE_HINTS, _PAGES_PROGRESS),
-    result=TextResult,
+    result="TextResult",
     call="client.vision.text(image)",
     aliases=("ocr",),
 )
@@ -344,7 +320,7 @@ VISION_DOCUMENT_TEXT = _image(
     Local("RapidOCR 3.10 (PP-OCR, ONNX) + layout", "text", ("languages", "progress")),
     field_name="text",
     options=(_LANGUAGE_HINTS, _PAGES_PROGRESS),
-    result=TextResult,
+    result="TextResult",
     call="client.vision.text(image, document=True)",
     aliases=("document-text", "document"),
 )
@@ -353,7 +329,7 @@ VISION_SAFE_SEARCH = _image(
     "SAFE_SEARCH_DETECTION",
     "Adult, racy, violence, medical and spoof likelihoods",
     Local("Yahoo open_nsfw (ONNX): adult and racy only", "safe_search"),
-    result=SafeSearchResult,
+    result="SafeSearchResult",
     call="client.vision.safe_search(image)",
     aliases=("safe-search",),
 )
@@ -508,7 +484,7 @@ VIDEO_LOGOS = _video(
 VIDEO_KEYFRAMES = Feature(
     "video.keyframes",
     "The frames where the content changes most: a short visual summary",
-    KeyframesResult,
+    "KeyframesResult",
     "client.video.keyframes(video)",
     options=(
         Option("fps", Number(0, 60, positive=True), 2.0, "Frames sampled per second"),
@@ -519,7 +495,7 @@ VIDEO_KEYFRAMES = Feature(
 VIDEO_LOCATE = Feature(
     "video.locate",
     "Where a short clip, or an image, occurs inside a longer video",
-    LocateResult,
+    "LocateResult",
     "client.video.locate(example, video)",
     options=(
         Option("fps", Number(0, 60, positive=True), 4.0, "Frames sampled per second"),
@@ -548,7 +524,7 @@ _WHISPER = ("language", "speech_contexts", "punctuation", "word_confidence")
 SPEECH_TRANSCRIBE = Feature(
     "speech.transcribe",
     "What was said, with word timings and confidences",
-    Transcript,
+    "Transcript",
     "client.speech.transcribe(audio)",
     Kind.AUDIO,
     key="speech",
@@ -637,7 +613,7 @@ STREAM_ENCODINGS = ("linear16", "mulaw", "alaw")
 SPEECH_DETECT_LANGUAGE = Feature(
     "speech.detect_language",
     "Which language is spoken, with its probability and the runners-up",
-    SpokenLanguage,
+    "SpokenLanguage",
     "client.speech.detect_language(audio)",
     aliases=("spoken_language",),
     options=(
@@ -660,7 +636,7 @@ SPEECH_DETECT_LANGUAGE = Feature(
 SPEECH_STREAM = Feature(
     "speech.stream",
     "Results as audio arrives: interim guesses and each utterance's final text",
-    StreamingResult,
+    "StreamingResult",
     "client.speech.stream(chunks, sample_rate=16000)",
     options=(
         Option("sample_rate", Integer(8000, 48000), 16000, "Samples per second of the chunks"),
@@ -736,7 +712,7 @@ _TTS_NAMES = tuple(o.name for o in _TTS_OPTIONS)
 TTS_SYNTHESIZE = Feature(
     "tts.synthesize",
     "Speech from text (or SSML)",
-    SynthesizedSpeech,
+    "SynthesizedSpeech",
     "client.tts.synthesize(text)",
     options=_TTS_OPTIONS,
     google=Google("texttospeech_v1", "SynthesizeSpeech", options=_TTS_NAMES),
@@ -751,7 +727,7 @@ TTS_SYNTHESIZE = Feature(
 TTS_VOICES = Feature(
     "tts.voices",
     "The voices a backend can speak with",
-    VoicesResult,
+    "VoicesResult",
     "client.tts.voices()",
     options=(Option("language", Language(), None, "Only voices for this language"),),
     google=Google("texttospeech_v1", "ListVoices", options=("language",)),
@@ -794,7 +770,7 @@ _OFFLINE_PAIRS = (
 TRANSLATION_TRANSLATE = Feature(
     "translation.translate",
     "Text, or a list of texts, in another language",
-    Translation,
+    "Translation",
     'client.translation.translate(text_or_list, target="fr")',
     aliases=("translate",),
     options=(
@@ -821,7 +797,7 @@ TRANSLATION_TRANSLATE = Feature(
 TRANSLATION_DETECT = Feature(
     "translation.detect",
     "The language a text is written in (BCP-47), with a confidence",
-    LanguageResult,
+    "LanguageResult",
     "client.translation.detect(text)",
     google=_DETECT_GOOGLE,
     local=_DETECT_LOCAL,
@@ -830,7 +806,7 @@ TRANSLATION_DETECT = Feature(
 TRANSLATION_LANGUAGES = Feature(
     "translation.languages",
     "The languages a backend translates (named in a display language on Google)",
-    LanguagesResult,
+    "LanguagesResult",
     "client.translation.languages()",
     options=(
         Option("display_language", Language(), None, "The language to name the languages in"),
@@ -841,7 +817,7 @@ TRANSLATION_LANGUAGES = Feature(
 TRANSLATION_TRANSLATE_DOCUMENT = Feature(
     "translation.translate_document",
     "A document (PDF, DOCX, PPTX, XLSX) in another language, its layout kept",
-    TranslatedDocument,
+    "TranslatedDocument",
     'client.translation.translate_document(path, target="fr")',
     aliases=("document",),
     options=(

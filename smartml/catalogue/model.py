@@ -8,10 +8,12 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartml.catalogue.options import Option
-from smartml.results import Result
+
+if TYPE_CHECKING:  # the result models load on first use of Feature.result, not with the catalogue
+    from pydantic import BaseModel
 
 
 class Kind(str, enum.Enum):
@@ -115,7 +117,10 @@ class Feature:
 
     name: str  # "vision.faces"
     summary: str
-    result: type[Result]  # the model a call returns (the combined one for annotate-only)
+    #: The model a call returns (the combined one for annotate-only), by its name in
+    #: :mod:`smartml.results`: named, so reading the catalogue (``smartml annotate
+    #: --help``) loads no pydantic model. :attr:`result` is the class.
+    result_name: str
     call: str  # how users reach it, for docs
     media: Kind | None = None  # what it reads; None: not part of batch jobs
     fields: tuple[str, ...] = ()  # where its answer sits in ImageAnnotation/VideoAnnotation
@@ -132,6 +137,14 @@ class Feature:
     def __post_init__(self) -> None:
         if not self.key:
             object.__setattr__(self, "key", self.name.split(".", 1)[1])
+
+    @property
+    def result(self) -> type[BaseModel]:
+        """The result model a call returns (imported from :mod:`smartml.results` now)."""
+        import smartml.results
+
+        model: type[BaseModel] = getattr(smartml.results, self.result_name)
+        return model
 
     @property
     def area(self) -> str:

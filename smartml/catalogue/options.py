@@ -12,6 +12,21 @@ from typing import Any
 
 from smartml.errors import InvalidInputError, UnsupportedOptionError
 
+#: ``audio_format`` values: ``mulaw``/``alaw`` are G.711 in a WAV file (as Google sends
+#: them), ``pcm`` is 16-bit little-endian mono samples with no header.
+AUDIO_FORMATS = ("wav", "mp3", "ogg_opus", "ogg_vorbis", "flac", "mulaw", "alaw", "pcm")
+#: Google's ``effects_profile_id`` values: the device the audio is tuned for.
+EFFECTS_PROFILES = (
+    "wearable-class-device",
+    "handset-class-device",
+    "headphone-class-device",
+    "small-bluetooth-speaker-class-device",
+    "medium-bluetooth-speaker-class-device",
+    "large-home-entertainment-class-device",
+    "large-automotive-class-device",
+    "telephony-class-application",
+)
+
 
 class OptionType(ABC):
     """How an option's value is checked (and normalized); ``describe`` is for docs."""

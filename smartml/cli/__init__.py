@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 if TYPE_CHECKING:  # typer vendors click: its classes, for the signatures overridden here
-    from typer._click import Command, Context, HelpFormatter
+    from typer._click import Command, Context, HelpFormatter, Parameter
     from typer._click.shell_completion import CompletionItem
 
 
@@ -93,6 +93,27 @@ def load(name: str) -> Command:
     return command.commands[name] if isinstance(command, TyperGroup) else command
 
 
+def _coerce_unset_flag_plainly(param: Parameter) -> None:
+    """Give a root flag (``--help``, the completion flags) typer's plain coercion.
+
+    typer builds a pydantic ``TypeAdapter`` for a flag left unset before coercing its
+    ``None`` to ``None``: that import alone is a quarter of ``smartml CMD --help``'s
+    start-up. A set flag is a bool, which typer passes through without coercion.
+    """
+    try:  # typer's internals: without them, typer's own (slower) coercion stays
+        from typer._coercion import PassThroughRuntimeParam
+    except ImportError:  # pragma: no cover - another typer release
+        return
+    if (
+        isinstance(param, TyperOption)
+        and param.type_descriptor.annotation is bool
+        and getattr(param, "_runtime_param", False) is None
+    ):
+        param._runtime_param = PassThroughRuntimeParam(
+            annotation=bool, parameter_info=param.type_descriptor.parameter_info
+        )
+
+
 class _Placeholder(TyperCommand):
     """A command not imported yet: its name and help line, for listings only."""
 
@@ -121,6 +142,12 @@ class LazyGroup(TyperGroup):
         if isinstance(command, _Placeholder) and not self._listing:
             command = self.commands[cmd_name] = load(cmd_name)
         return command
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            _coerce_unset_flag_plainly(param)
+        return params
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         with self._listed():

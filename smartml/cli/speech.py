@@ -21,6 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from smartml import catalogue
+from smartml.catalogue.options import AUDIO_FORMATS
 from smartml.cli._common import (
     BackendOption,
     JsonOption,
@@ -46,7 +47,6 @@ from smartml.results import (
     SynthesizedSpeech,
     Transcript,
 )
-from smartml.results.tts import AUDIO_FORMATS
 
 if TYPE_CHECKING:
     from smartml.client import SmartML

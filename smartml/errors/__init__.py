@@ -14,12 +14,16 @@ client libraries and from model engines are wrapped, with the original kept as
     │   └── BackendTimeoutError      (also TimeoutError)
     └── AllBackendsFailedError       every backend of a chain failed; .errors says why
 
-:class:`ItemError` is the record of one failed item of batch work (not an exception).
+:class:`ItemError` is the record of one failed item of batch work (not an exception), a
+pydantic model in :mod:`smartml.errors.item`, loaded on first use.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a pydantic model: imported on first use, so raising errors needs no pydantic
+    from smartml.errors.item import ItemError as ItemError
 
 
 class SmartMLError(Exception):
@@ -149,42 +153,9 @@ class AllBackendsFailedError(SmartMLError):
         )
 
 
-class ItemError(BaseModel):
-    """The record of one failed item in batch work (one image of many, one file of a folder)."""
+def __getattr__(name: str) -> Any:
+    if name == "ItemError":
+        from smartml.errors.item import ItemError
 
-    index: int | None = None
-    source: str | None = None
-    error_type: str = Field(description="The smartml error class name")
-    message: str
-    backend: str | None = None
-    hint: str | None = Field(default=None, description="How to fix it, where known")
-    reason: str | None = Field(
-        default=None, description="The message without the backend's name, where it adds it"
-    )
-
-    def to_exception(self) -> SmartMLError:
-        """The error again, as the smartml exception it came from (for single-item calls)."""
-        if self.error_type == InvalidInputError.__name__:
-            return InvalidInputError(self.message, hint=self.hint)
-        cls = _BACKEND_ERRORS.get(self.error_type, BackendError)
-        return cls(self.backend or "unknown", self.reason or self.message, hint=self.hint)
-
-    @classmethod
-    def from_exception(
-        cls, exc: BaseException, *, index: int | None = None, source: str | None = None
-    ) -> ItemError:
-        return cls(
-            index=index,
-            source=source,
-            error_type=type(exc).__name__,
-            message=getattr(exc, "message", str(exc)),
-            backend=getattr(exc, "backend", None),
-            hint=getattr(exc, "hint", None),
-            reason=getattr(exc, "reason", None),
-        )
-
-
-_BACKEND_ERRORS: dict[str, type[BackendError] | type[BackendUnavailableError]] = {
-    cls.__name__: cls
-    for cls in (BackendError, QuotaExceededError, BackendTimeoutError, BackendUnavailableError)
-}
+        return ItemError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
