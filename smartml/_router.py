@@ -165,11 +165,14 @@ class Router:
                 raise error
         return backend
 
-    def capabilities(self, backends: Iterable[str] | None = None) -> list[CapabilityInfo]:
+    def capabilities(
+        self, backends: Iterable[str] | None = None, features: Iterable[Feature] | None = None
+    ) -> list[CapabilityInfo]:
         """One row per (feature, backend): computed by :meth:`gate`, without the network."""
         rows = []
+        chosen = catalogue.FEATURES if features is None else tuple(features)
         for name in backends if backends is not None else self.known():
-            for feature in catalogue.FEATURES:
+            for feature in chosen:
                 rows.append(self._row(name, feature))
         return rows
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, overload
 
 from pydantic import ValidationError
 
+from smartml import catalogue
 from smartml._router import BackendChoice, BackendRef, CapabilityInfo, Router
 from smartml._sync import Runner, blocking
 from smartml.backends.base import Backend
@@ -23,6 +24,7 @@ from smartml.backends.registry import BackendInfo, describe
 from smartml.batch import BatchJob, BatchRecord, Plan, Summary
 from smartml.batch.engines import Engine
 from smartml.batch.sync import SyncBatchJob
+from smartml.catalogue import Feature
 from smartml.errors import InvalidInputError
 from smartml.namespaces._base import Core
 from smartml.namespaces.language import AsyncLanguage, Language
@@ -157,15 +159,19 @@ class AsyncSmartML:
         """Every installed backend, what it serves and whether it is usable here."""
         return describe(self.settings)
 
-    def capabilities(self, backend: BackendChoice = None) -> list[CapabilityInfo]:
+    def capabilities(
+        self, backend: BackendChoice = None, *, features: Iterable[str | Feature] | None = None
+    ) -> list[CapabilityInfo]:
         """One row per (catalogue feature, backend): ``supported`` (a call works here, or
         is refused at once with ``reason``), and the ``options`` that backend honours.
 
         ``backend`` limits the rows to a backend or chain (default: every installed
-        backend). Computed from the catalogue and the installed engines; nothing is
-        loaded and the network is not touched."""
+        backend), ``features`` to those catalogue features (``"vision.faces"``; default:
+        all). Computed from the catalogue and the installed engines; nothing is loaded
+        and the network is not touched."""
         names = None if backend is None else self._core.router.names(backend)
-        return self._core.router.capabilities(names)
+        chosen = None if features is None else [catalogue.get(str(f)) for f in features]
+        return self._core.router.capabilities(names, chosen)
 
     def annotate_many(
         self,
@@ -286,8 +292,10 @@ class SmartML:
         """Every installed backend, what it serves and whether it is usable here."""
         return self._async.backends()
 
-    def capabilities(self, backend: BackendChoice = None) -> list[CapabilityInfo]:
-        return self._async.capabilities(backend)
+    def capabilities(
+        self, backend: BackendChoice = None, *, features: Iterable[str | Feature] | None = None
+    ) -> list[CapabilityInfo]:
+        return self._async.capabilities(backend, features=features)
 
     capabilities.__doc__ = AsyncSmartML.capabilities.__doc__
 

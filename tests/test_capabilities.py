@@ -188,6 +188,19 @@ def test_capabilities_of_a_fresh_local_client() -> None:
     assert "diarization" not in rows["speech.transcribe"].options
 
 
+def test_capabilities_of_some_features_only() -> None:
+    """``features=`` limits the rows to those features (by name, alias or Feature), in the
+    order given; an unknown name is refused with the valid ones."""
+    with SmartML("local") as client:
+        rows = client.capabilities("local", features=["vision.ocr", catalogue.VISION_WEB])
+        assert [(r.feature, r.supported) for r in rows] == [
+            ("vision.text", True),
+            ("vision.web", False),
+        ]
+        with pytest.raises(InvalidInputError, match=r"unknown feature 'vision\.nope'"):
+            client.capabilities("local", features=["vision.nope"])
+
+
 def test_capabilities_do_not_touch_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 

@@ -398,7 +398,7 @@ def asked(request: Any, unserved: Mapping[Feature, str], among: Collection[Featu
     limits: dict[Feature, int] = {}
     refused: list[str] = []
     for wanted in request.features:
-        name = str(getattr(wanted.type_, "name", wanted.type_))
+        name = type_name(wanted)
         if name == "TYPE_UNSPECIFIED":
             raise InvalidInputError("A feature's type is TYPE_UNSPECIFIED: name the feature.")
         feature = BY_TYPE.get(name)
@@ -423,11 +423,21 @@ def refusal(
     return unserved.get(feature, "")
 
 
-def unserved(client: AsyncSmartML) -> dict[Feature, str]:
-    """The vision features no backend of the client's chain can serve here, and why (the
-    first backend's reason). Computed without loading anything."""
-    names = {feature.name: feature for feature in PARSERS}
-    rows = [row for row in client.capabilities(client.backend) if row.feature in names]
+def type_name(wanted: Any) -> str:
+    """A ``Feature`` message's type, by name (``"LABEL_DETECTION"``)."""
+    return str(getattr(wanted.type_, "name", wanted.type_))
+
+
+def unserved(client: AsyncSmartML, requests: Iterable[Any]) -> dict[Feature, str]:
+    """The vision features ``requests`` ask that no backend of the client's chain can
+    serve here, and why (the first backend's reason). Computed without loading anything,
+    for the features asked only: a call's cost doesn't grow with the catalogue."""
+    named = {BY_TYPE.get(type_name(wanted)) for r in requests for wanted in r.features}
+    features = [feature for feature in PARSERS if feature in named]
+    if not features:
+        return {}
+    names = {feature.name: feature for feature in features}
+    rows = client.capabilities(client.backend, features=features)
     served = {row.feature for row in rows if row.supported}
     reasons: dict[Feature, str] = {}
     for row in rows:
@@ -562,9 +572,9 @@ def image_response(one: Item) -> dict[str, Any]:
 async def batch_annotate_images(request: Any, call: Call) -> dict[str, Any]:
     if not request.requests:
         raise Abort("INVALID_ARGUMENT", NO_REQUESTS)
-    refused = unserved(call.client)
-    size = call.client.settings.max_input_bytes
     requests = list(request.requests)
+    refused = unserved(call.client, requests)
+    size = call.client.settings.max_input_bytes
 
     def read() -> list[Item]:
         return [item(i, r, refused, size) for i, r in enumerate(requests)]
@@ -651,8 +661,8 @@ async def annotate_file(
 async def batch_annotate_files(request: Any, call: Call) -> dict[str, Any]:
     if not request.requests:
         raise Abort("INVALID_ARGUMENT", NO_REQUESTS)
-    refused = unserved(call.client)
     requests = list(request.requests)
+    refused = unserved(call.client, requests)
     wanted: list[Asked | InvalidInputError] = []
     for one in requests:
         try:
