@@ -47,7 +47,7 @@ BENCHES = (
     Bench("video", "Video"),
     Bench("speech", "Speech-to-text", ("60",)),
     Bench("tts", "Text-to-speech"),
-    Bench("serve", "smartml serve against in-process calls", ("--calls", "64")),
+    Bench("serve", "smartml serve against in-process calls"),
 )
 
 
