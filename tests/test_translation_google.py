@@ -149,6 +149,29 @@ def test_html_reaches_the_request_and_keeps_its_tags(
     assert plain.text == f"[fr] {html}"
 
 
+def test_the_fake_reads_a_blank_mime_type_as_html_as_google_does(
+    fake_google: FakeGoogle,
+) -> None:
+    """Google documents ``text/html`` as the default of TranslateText's and
+    DetectLanguage's ``mime_type``: an app that leaves it blank gets its tags kept."""
+    from google.cloud import translate_v3
+
+    from smartml.serve.thread import official_client
+
+    official = official_client(translate_v3.TranslationServiceClient, fake_google.endpoint)
+    parent = "projects/demo/locations/global"
+    html = "<p>Hello <b>world</b></p>"
+    for mime_type in ("", "text/html"):
+        answer = official.translate_text(
+            parent=parent, contents=[html], target_language_code="fr", mime_type=mime_type
+        )
+        assert answer.translations[0].translated_text == "<p>[fr] Hello <b>[fr] world</b></p>"
+    plain = official.translate_text(
+        parent=parent, contents=[html], target_language_code="fr", mime_type="text/plain"
+    )
+    assert plain.translations[0].translated_text == f"[fr] {html}"
+
+
 def test_a_glossary_id_is_looked_up_in_its_region_and_applied(
     client: SmartML, fake_google: FakeGoogle
 ) -> None:

@@ -1,8 +1,9 @@
 """The fake Translation v3 service: every text comes back as ``"[fr] text"``.
 
 - ``TranslateText``: each of ``contents`` as ``"[TARGET] text"``, in order. With
-  ``mime_type="text/html"`` the tags are kept and each text node between them is
-  translated (``"<b>Hi</b> there"`` -> ``"<b>[fr] Hi</b> [fr] there"``). With a
+  ``mime_type="text/html"`` (or none: Google's default is HTML) the tags are kept and
+  each text node between them is translated (``"<b>Hi</b> there"`` ->
+  ``"<b>[fr] Hi</b> [fr] there"``); ``text/plain`` translates the text whole. With a
   ``glossary_config`` the answer also has ``glossary_translations``, where the
   glossary's terms are applied (whole words; ``ignore_case`` honoured), as Google does.
   ``Translation.model`` is the requested model with the project number in it (empty
@@ -165,7 +166,7 @@ def translate_text(request: Any) -> tv3.TranslateTextResponse:
     plain, glossed = _translators(request)
     model = _model(request)
     source = request.source_language_code
-    mime_type = request.mime_type or "text/plain"
+    mime_type = request.mime_type or "text/html"  # Google's default when blank
 
     def answers(translator: Translator, glossary: bool) -> list[dict[str, Any]]:
         return [
@@ -184,7 +185,7 @@ def translate_text(request: Any) -> tv3.TranslateTextResponse:
 
 def detect_language(request: Any) -> tv3.DetectLanguageResponse:
     text = request.content
-    if request.mime_type == "text/html":
+    if (request.mime_type or "text/html") == "text/html":  # Google's default when blank
         text = _TAG.sub(" ", text)
     return tv3.DetectLanguageResponse(
         languages=[
