@@ -89,12 +89,20 @@ def test_both_faces_come_back_with_landmarks_in_pixels(
     expected = local.vision.faces(two_faces).faces
     for face, smartml_face in zip(faces, expected, strict=True):
         assert len(face.bounding_poly.vertices) == 4
-        assert face.fd_bounding_poly == face.bounding_poly
         assert 0.5 < face.detection_confidence <= 1
         assert face.landmarking_confidence == pytest.approx(smartml_face.landmarking_confidence)
         (left, top), (right, bottom) = [(v.x, v.y) for v in face.bounding_poly.vertices[::2]]
         box = smartml_face.box.to_pixels(two_faces.width, two_faces.height)
         assert (left, top, right, bottom) == box
+        (fd_left, fd_top), (fd_right, fd_bottom) = [
+            (v.x, v.y) for v in face.fd_bounding_poly.vertices[::2]
+        ]  # the skin's box: tighter, and around the landmarks
+        assert left <= fd_left < fd_right <= right and top <= fd_top < fd_bottom <= bottom
+        assert (fd_right - fd_left) * (fd_bottom - fd_top) < (right - left) * (bottom - top)
+        for mark in face.landmarks:
+            if left < mark.position.x < right and top < mark.position.y < bottom:
+                assert fd_left - 1 <= mark.position.x <= fd_right + 1
+                assert fd_top - 1 <= mark.position.y <= fd_bottom + 1
         eye = next(m for m in face.landmarks if m.type_ == m.Type.LEFT_EYE)
         assert left < eye.position.x < right and top < eye.position.y < bottom
         assert len(face.landmarks) == len(smartml_face.landmarks)

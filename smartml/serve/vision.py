@@ -30,7 +30,8 @@ Coordinates are Google's: pixel ``vertices`` for faces, text, landmarks, logos a
 hints (for a ``gs://`` image, whose size the server never sees, the size the Google
 backend's parser read it with), ``normalized_vertices`` for objects and for documents'
 pages. Face landmarks are positions in pixels with their ``z``; a face's
-``fd_bounding_poly`` repeats its ``bounding_poly`` (smartml keeps one box per face). OCR
+``fd_bounding_poly``, Google's tighter box around the skin, is the box of its landmarks
+(brows to chin, ear to ear) within ``bounding_poly``. OCR
 symbols carry their text and their word's confidence (smartml's tree stops at words), the
 last one of each word the break after it (a space; a line break ending a paragraph).
 """
@@ -171,14 +172,25 @@ def faces(result: FacesResult, canvas: Canvas) -> dict[str, Any]:
     return {"face_annotations": [face(f, canvas) for f in canvas.keep(result.faces)]}
 
 
+def skin_box(found: Face) -> Box:
+    """The box of a face's landmarks, within its box: Google's ``fd_bounding_poly``
+    encloses "only the skin part of the face", tighter than ``bounding_poly``."""
+    points = [(m.position.x, m.position.y) for m in found.landmarks]
+    if not points:
+        return found.box
+    marks, box = Box.from_points(points), found.box
+    left, top = max(marks.x_min, box.x_min), max(marks.y_min, box.y_min)
+    right, bottom = min(marks.x_max, box.x_max), min(marks.y_max, box.y_max)
+    return Box(x_min=left, y_min=top, x_max=max(right, left), y_max=max(bottom, top))
+
+
 def face(found: Face, canvas: Canvas) -> dict[str, Any]:
     from google.cloud import vision_v1 as v1
 
     kinds = v1.FaceAnnotation.Landmark.Type
-    poly = canvas.box_poly(found.box)
     return {
-        "bounding_poly": poly,
-        "fd_bounding_poly": poly,
+        "bounding_poly": canvas.box_poly(found.box),
+        "fd_bounding_poly": canvas.box_poly(skin_box(found)),
         "landmarks": [
             {
                 "type_": _named(landmark.type, kinds, "UNKNOWN_LANDMARK"),
