@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,18 @@ class Options:
     token: str | None = None
     limits: Limits = field(default_factory=Limits)
     tls: Path | None = None
+
+
+def own_threads(loop: asyncio.AbstractEventLoop, limits: Limits) -> None:
+    """Give the server's loop (one it owns) a thread per call it admits, and a few more.
+
+    Each call's model work runs in a thread, where concurrent calls on one model meet and
+    run as one batch: with asyncio's default of ``cores + 4`` threads, at most that many
+    could meet, and 16 label calls ran as batches of 2.6 images instead of the 7 that 16
+    in-process threads make, costing 20% more CPU an image."""
+    loop.set_default_executor(
+        ThreadPoolExecutor(limits.concurrency + 4, thread_name_prefix="smartml-serve")
+    )
 
 
 def check(options: Options) -> None:
@@ -100,6 +113,7 @@ async def serve(
     check(options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    own_threads(loop, options.limits)
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # a thread's
             loop.add_signal_handler(signum, stop.set)

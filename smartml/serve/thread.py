@@ -78,7 +78,7 @@ class ServerThread:
 
     async def _main(self) -> None:
         from smartml.client import AsyncSmartML
-        from smartml.serve.run import Options, running
+        from smartml.serve.run import Options, own_threads, running
 
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         options = Options(
@@ -88,6 +88,7 @@ class ServerThread:
             limits=self._limits or Limits(),
             tls=self._tls,
         )
+        own_threads(self._loop, options.limits)
         try:
             async with (
                 AsyncSmartML(**self._settings) as client,
